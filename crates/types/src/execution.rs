@@ -1,0 +1,183 @@
+//! What a request asks to run, within which limits, and what comes back.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use near_account_id::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::serde_helpers::{base64_bytes, hex_32};
+
+/// The WebAssembly target a program is built for.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub enum BuildTarget {
+    /// A WASI Preview 1 core module (`_start`), no network.
+    #[serde(rename = "wasm32-wasip1")]
+    Wasip1,
+    /// A WASI Preview 2 component (`wasi:cli/run`), outbound HTTP by policy.
+    #[serde(rename = "wasm32-wasip2")]
+    Wasip2,
+}
+
+impl BuildTarget {
+    /// The rustc target triple, as written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wasip1 => "wasm32-wasip1",
+            Self::Wasip2 => "wasm32-wasip2",
+        }
+    }
+}
+
+/// Where the program comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub enum CodeSource {
+    /// Built by a worker from a repository at a fixed commit.
+    GitHub {
+        repo: String,
+        commit: String,
+        build_target: BuildTarget,
+    },
+    /// A prebuilt binary, checked against its SHA-256 (`hash`, hex).
+    WasmUrl {
+        url: String,
+        hash: String,
+        build_target: BuildTarget,
+    },
+}
+
+impl CodeSource {
+    pub fn build_target(&self) -> BuildTarget {
+        match self {
+            Self::GitHub { build_target, .. } | Self::WasmUrl { build_target, .. } => *build_target,
+        }
+    }
+}
+
+/// Limits the caller pays for. Missing fields take the defaults.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResourceLimits {
+    /// Fuel: WebAssembly instructions the engine may execute.
+    pub max_instructions: u64,
+    /// Linear memory (and tables) the program may hold, in MiB.
+    pub max_memory_mb: u32,
+    /// Wall-clock deadline for one execution.
+    pub max_execution_seconds: u64,
+}
+
+impl ResourceLimits {
+    pub const DEFAULT_MAX_INSTRUCTIONS: u64 = 1_000_000_000;
+    pub const DEFAULT_MAX_MEMORY_MB: u32 = 128;
+    pub const DEFAULT_MAX_EXECUTION_SECONDS: u64 = 60;
+}
+
+impl Default for ResourceLimits {
+    fn default() -> Self {
+        Self {
+            max_instructions: Self::DEFAULT_MAX_INSTRUCTIONS,
+            max_memory_mb: Self::DEFAULT_MAX_MEMORY_MB,
+            max_execution_seconds: Self::DEFAULT_MAX_EXECUTION_SECONDS,
+        }
+    }
+}
+
+/// How the program's stdout is turned into the result.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub enum ResponseFormat {
+    /// UTF-8 text (invalid sequences are replaced).
+    #[default]
+    Text,
+    /// A JSON value; stdout that is not JSON is an `invalid_output` failure.
+    Json,
+    /// Raw bytes, base64 on the wire.
+    Bytes,
+}
+
+/// A program's result, decoded per [`ResponseFormat`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExecutionOutput {
+    Text(String),
+    Json(serde_json::Value),
+    Bytes(#[serde(with = "base64_bytes")] Vec<u8>),
+}
+
+/// What was actually used; drives the price.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub struct ResourceMetrics {
+    /// Fuel the engine consumed.
+    pub instructions: u64,
+    /// Wall-clock execution time.
+    pub time_ms: u64,
+    /// Build time, when this request had to compile the program.
+    #[serde(default)]
+    pub compile_time_ms: Option<u64>,
+}
+
+/// The worker's answer for one request, delivered to the contract on resume.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionResponse {
+    pub success: bool,
+    #[serde(default)]
+    pub output: Option<ExecutionOutput>,
+    /// A short, safe message when `success` is false.
+    #[serde(default)]
+    pub error: Option<String>,
+    pub resources_used: ResourceMetrics,
+}
+
+/// The on-chain context of a request, exposed to the program as `NEAR_*`
+/// environment variables and used to derive its deterministic randomness.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct ExecutionContext {
+    pub request_id: u64,
+    /// The account that signed the transaction.
+    pub sender_id: AccountId,
+    /// The account that called the contract.
+    pub predecessor_id: AccountId,
+    /// The OutLayer contract.
+    pub contract_id: AccountId,
+    pub block_height: u64,
+    /// Nanoseconds since the Unix epoch, as NEAR reports it.
+    pub block_timestamp: u64,
+    #[serde(default)]
+    pub transaction_hash: Option<String>,
+    /// The block's random seed (hex); the program's randomness is derived
+    /// from it and the request id.
+    #[serde(with = "hex_32")]
+    pub random_seed: [u8; 32],
+}

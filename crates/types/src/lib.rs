@@ -1,0 +1,23 @@
+//! Wire types shared by every OutLayer part: the contract, the services and
+//! the CLI. Each type is defined once here; its JSON shape is public API and
+//! pinned by the tests in `tests/json_shapes.rs`.
+//!
+//! Enums use serde's default external tagging (`{"GitHub": {...}}`), which is
+//! what near-sdk contracts and their callers expect. Types the contract keeps
+//! in state also derive Borsh; their variant order is frozen by tests.
+
+mod amount;
+mod execution;
+mod secrets;
+mod serde_helpers;
+
+pub use amount::U128;
+pub use execution::{
+    BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
+    ResourceMetrics, ResponseFormat,
+};
+pub use near_account_id::AccountId;
+pub use secrets::{
+    AccessCondition, Accessor, ComparisonOperator, InvalidAccessor, LogicOperator, SecretsRef,
+    normalize_repo,
+};

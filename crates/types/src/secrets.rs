@@ -1,0 +1,248 @@
+//! Who may read a set of encrypted secrets, and under which conditions.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use near_account_id::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::U128;
+
+/// Names the secrets profile a request wants: `profile` stored by `account_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct SecretsRef {
+    pub profile: String,
+    pub account_id: AccountId,
+}
+
+/// The code a secret is bound to. Keys are derived per accessor and owner, so
+/// a secret encrypted for one repository cannot be decrypted for another.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+pub enum Accessor {
+    /// Programs built from this repository (optionally only this branch).
+    Repo {
+        repo: String,
+        #[serde(default)]
+        branch: Option<String>,
+    },
+    /// Exactly this binary (SHA-256, hex).
+    WasmHash { hash: String },
+}
+
+/// Why an accessor is malformed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidAccessor(pub String);
+
+impl std::fmt::Display for InvalidAccessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidAccessor {}
+
+impl Accessor {
+    /// The canonical form: repository normalised (see [`normalize_repo`]),
+    /// empty branch dropped, hash lower-case and checked to be 64 hex digits.
+    pub fn normalized(&self) -> Result<Self, InvalidAccessor> {
+        match self {
+            Self::Repo { repo, branch } => {
+                let branch = branch.as_deref().map(str::trim).filter(|b| !b.is_empty());
+                if let Some(b) = branch {
+                    if b.len() > 255 || b.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                        return Err(InvalidAccessor(format!("invalid branch name {b:?}")));
+                    }
+                }
+                Ok(Self::Repo {
+                    repo: normalize_repo(repo)?,
+                    branch: branch.map(str::to_owned),
+                })
+            }
+            Self::WasmHash { hash } => {
+                let hash = hash.trim().to_ascii_lowercase();
+                if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(InvalidAccessor(
+                        "wasm hash must be 64 hex digits (SHA-256)".into(),
+                    ));
+                }
+                Ok(Self::WasmHash { hash })
+            }
+        }
+    }
+
+    /// The string the keystore derives this accessor's key from, for secrets
+    /// owned by `owner`: `repo:<repo>:<owner>[:<branch>]` or
+    /// `wasm:<hash>:<owner>`. Call on a [`normalized`](Self::normalized) accessor.
+    pub fn key_seed(&self, owner: &AccountId) -> String {
+        match self {
+            Self::Repo { repo, branch: None } => format!("repo:{repo}:{owner}"),
+            Self::Repo {
+                repo,
+                branch: Some(branch),
+            } => format!("repo:{repo}:{owner}:{branch}"),
+            Self::WasmHash { hash } => format!("wasm:{hash}:{owner}"),
+        }
+    }
+}
+
+/// Normalises the many ways to write a repository to one form:
+/// `host/owner/name`, lower-case, without scheme, credentials, `.git` or
+/// trailing slashes. `owner/name` alone means GitHub.
+///
+/// `https://github.com/Alice/App.git`, `git@github.com:alice/app` and
+/// `alice/app` all become `github.com/alice/app`.
+pub fn normalize_repo(input: &str) -> Result<String, InvalidAccessor> {
+    let raw = input.trim();
+    if raw.is_empty() {
+        return Err(InvalidAccessor("repository must not be empty".into()));
+    }
+    if raw.len() > 512 {
+        return Err(InvalidAccessor(
+            "repository longer than 512 characters".into(),
+        ));
+    }
+    let mut rest = raw.to_ascii_lowercase();
+    // Local repositories (development and tests) keep their scheme: they
+    // name a path, not a host.
+    if rest.starts_with("file://") {
+        let path = rest
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .to_owned();
+        return Ok(path);
+    }
+    for scheme in ["https://", "http://", "ssh://", "git://", "git+ssh://"] {
+        if let Some(stripped) = rest.strip_prefix(scheme) {
+            rest = stripped.to_owned();
+            break;
+        }
+    }
+    // Credentials (`user@` / `user:token@`) never belong to the identity.
+    if let Some(at) = rest.find('@') {
+        if rest[..at].find('/').is_none() {
+            rest = rest[at + 1..].to_owned();
+        }
+    }
+    // scp-like `host:owner/name`.
+    if let Some(colon) = rest.find(':') {
+        if rest[..colon].find('/').is_none() {
+            rest = format!("{}/{}", &rest[..colon], &rest[colon + 1..]);
+        }
+    }
+    let mut rest = rest.trim_end_matches('/').to_owned();
+    if let Some(stripped) = rest.strip_suffix(".git") {
+        rest = stripped.trim_end_matches('/').to_owned();
+    }
+    if let Some(stripped) = rest.strip_prefix("www.") {
+        rest = stripped.to_owned();
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let has_host = segments.first().is_some_and(|s| s.contains('.'));
+    let rest = if has_host {
+        rest.clone()
+    } else {
+        format!("github.com/{rest}")
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let valid_segment = |s: &&str| {
+        !s.is_empty()
+            && *s != "."
+            && *s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    if segments.len() < 3 || !segments.iter().all(valid_segment) {
+        return Err(InvalidAccessor(format!(
+            "repository {raw:?} is not of the form host/owner/name"
+        )));
+    }
+    Ok(rest)
+}
+
+/// Compares an account's balance with a threshold.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub enum ComparisonOperator {
+    Gte,
+    Lte,
+    Gt,
+    Lt,
+    Eq,
+    Ne,
+}
+
+impl ComparisonOperator {
+    pub fn compare(self, actual: u128, threshold: u128) -> bool {
+        match self {
+            Self::Gte => actual >= threshold,
+            Self::Lte => actual <= threshold,
+            Self::Gt => actual > threshold,
+            Self::Lt => actual < threshold,
+            Self::Eq => actual == threshold,
+            Self::Ne => actual != threshold,
+        }
+    }
+}
+
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub enum LogicOperator {
+    And,
+    Or,
+}
+
+/// Who may have a stored secret decrypted for their request. The contract
+/// stores and validates these; the keystore evaluates them against chain
+/// state for the request's sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub enum AccessCondition {
+    AllowAll,
+    Whitelist {
+        accounts: Vec<AccountId>,
+    },
+    /// A regular expression, matched against the whole account id.
+    AccountPattern {
+        pattern: String,
+    },
+    NearBalance {
+        operator: ComparisonOperator,
+        value: U128,
+    },
+    FtBalance {
+        contract: AccountId,
+        operator: ComparisonOperator,
+        value: U128,
+    },
+    NftOwned {
+        contract: AccountId,
+        #[serde(default)]
+        token_id: Option<String>,
+    },
+    Logic {
+        operator: LogicOperator,
+        conditions: Vec<AccessCondition>,
+    },
+    Not {
+        condition: Box<AccessCondition>,
+    },
+}

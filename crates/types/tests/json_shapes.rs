@@ -1,0 +1,230 @@
+//! The JSON shapes below are public API: contracts, workers, the dashboard and
+//! users' scripts depend on them. A failing test here means a breaking change.
+
+use outlayer_types::*;
+use serde_json::{Value, json};
+
+fn roundtrip<T>(value: &T, expected: Value)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let encoded = serde_json::to_value(value).unwrap();
+    assert_eq!(encoded, expected);
+    let decoded: T = serde_json::from_value(expected).unwrap();
+    assert_eq!(&decoded, value);
+}
+
+fn account(id: &str) -> AccountId {
+    id.parse().unwrap()
+}
+
+#[test]
+fn code_source_is_externally_tagged() {
+    roundtrip(
+        &CodeSource::GitHub {
+            repo: "github.com/alice/app".into(),
+            commit: "0123abcd".into(),
+            build_target: BuildTarget::Wasip1,
+        },
+        json!({"GitHub": {"repo": "github.com/alice/app", "commit": "0123abcd", "build_target": "wasm32-wasip1"}}),
+    );
+    roundtrip(
+        &CodeSource::WasmUrl {
+            url: "https://example.com/a.wasm".into(),
+            hash: "ab".repeat(32),
+            build_target: BuildTarget::Wasip2,
+        },
+        json!({"WasmUrl": {"url": "https://example.com/a.wasm", "hash": "ab".repeat(32), "build_target": "wasm32-wasip2"}}),
+    );
+}
+
+#[test]
+fn resource_limits_fill_defaults_and_refuse_unknown_fields() {
+    roundtrip(
+        &ResourceLimits::default(),
+        json!({"max_instructions": 1_000_000_000u64, "max_memory_mb": 128, "max_execution_seconds": 60}),
+    );
+    let partial: ResourceLimits = serde_json::from_value(json!({"max_memory_mb": 64})).unwrap();
+    assert_eq!(
+        partial,
+        ResourceLimits {
+            max_memory_mb: 64,
+            ..ResourceLimits::default()
+        }
+    );
+    let err = serde_json::from_value::<ResourceLimits>(json!({"max_memory": 64})).unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `max_memory`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn response_format_and_output() {
+    roundtrip(&ResponseFormat::Json, json!("Json"));
+    assert_eq!(ResponseFormat::default(), ResponseFormat::Text);
+    roundtrip(&ExecutionOutput::Text("hi".into()), json!({"Text": "hi"}));
+    roundtrip(
+        &ExecutionOutput::Json(json!({"a": [1, 2]})),
+        json!({"Json": {"a": [1, 2]}}),
+    );
+    roundtrip(
+        &ExecutionOutput::Bytes(vec![0, 1, 255]),
+        json!({"Bytes": "AAH/"}),
+    );
+    let err =
+        serde_json::from_value::<ExecutionOutput>(json!({"Bytes": "not base64!"})).unwrap_err();
+    assert!(err.to_string().contains("invalid base64"), "{err}");
+}
+
+#[test]
+fn execution_response() {
+    roundtrip(
+        &ExecutionResponse {
+            success: true,
+            output: Some(ExecutionOutput::Text("42".into())),
+            error: None,
+            resources_used: ResourceMetrics {
+                instructions: 1234,
+                time_ms: 5,
+                compile_time_ms: Some(900),
+            },
+        },
+        json!({
+            "success": true,
+            "output": {"Text": "42"},
+            "error": null,
+            "resources_used": {"instructions": 1234, "time_ms": 5, "compile_time_ms": 900}
+        }),
+    );
+    // Older workers omit optional fields.
+    let minimal: ExecutionResponse = serde_json::from_value(json!({
+        "success": false, "error": "fuel_exhausted",
+        "resources_used": {"instructions": 10, "time_ms": 1}
+    }))
+    .unwrap();
+    assert_eq!(minimal.output, None);
+    assert_eq!(minimal.resources_used.compile_time_ms, None);
+}
+
+#[test]
+fn execution_context() {
+    roundtrip(
+        &ExecutionContext {
+            request_id: 7,
+            sender_id: account("alice.near"),
+            predecessor_id: account("app.alice.near"),
+            contract_id: account("outlayer.near"),
+            block_height: 100,
+            block_timestamp: 1_700_000_000_000_000_000,
+            transaction_hash: Some("9xQ".into()),
+            random_seed: [0xab; 32],
+        },
+        json!({
+            "request_id": 7,
+            "sender_id": "alice.near",
+            "predecessor_id": "app.alice.near",
+            "contract_id": "outlayer.near",
+            "block_height": 100,
+            "block_timestamp": 1_700_000_000_000_000_000u64,
+            "transaction_hash": "9xQ",
+            "random_seed": "ab".repeat(32),
+        }),
+    );
+}
+
+#[test]
+fn secrets_types() {
+    roundtrip(
+        &SecretsRef {
+            profile: "default".into(),
+            account_id: account("alice.near"),
+        },
+        json!({"profile": "default", "account_id": "alice.near"}),
+    );
+    roundtrip(
+        &Accessor::Repo {
+            repo: "github.com/alice/app".into(),
+            branch: Some("main".into()),
+        },
+        json!({"Repo": {"repo": "github.com/alice/app", "branch": "main"}}),
+    );
+    roundtrip(
+        &Accessor::WasmHash {
+            hash: "00".repeat(32),
+        },
+        json!({"WasmHash": {"hash": "00".repeat(32)}}),
+    );
+    roundtrip(
+        &AccessCondition::Logic {
+            operator: LogicOperator::And,
+            conditions: vec![
+                AccessCondition::AllowAll,
+                AccessCondition::Not {
+                    condition: Box::new(AccessCondition::Whitelist {
+                        accounts: vec![account("bob.near")],
+                    }),
+                },
+                AccessCondition::NearBalance {
+                    operator: ComparisonOperator::Gte,
+                    value: U128(10u128.pow(24)),
+                },
+                AccessCondition::FtBalance {
+                    contract: account("usdc.near"),
+                    operator: ComparisonOperator::Gt,
+                    value: U128(5),
+                },
+                AccessCondition::NftOwned {
+                    contract: account("nft.near"),
+                    token_id: None,
+                },
+                AccessCondition::AccountPattern {
+                    pattern: r".*\.alice\.near".into(),
+                },
+            ],
+        },
+        json!({"Logic": {"operator": "And", "conditions": [
+            "AllowAll",
+            {"Not": {"condition": {"Whitelist": {"accounts": ["bob.near"]}}}},
+            {"NearBalance": {"operator": "Gte", "value": "1000000000000000000000000"}},
+            {"FtBalance": {"contract": "usdc.near", "operator": "Gt", "value": "5"}},
+            {"NftOwned": {"contract": "nft.near", "token_id": null}},
+            {"AccountPattern": {"pattern": ".*\\.alice\\.near"}},
+        ]}}),
+    );
+}
+
+#[test]
+fn u128_is_a_decimal_string() {
+    roundtrip(&U128(u128::MAX), json!(u128::MAX.to_string()));
+    assert!(serde_json::from_value::<U128>(json!(5)).is_err());
+    assert!(serde_json::from_value::<U128>(json!("-1")).is_err());
+}
+
+#[test]
+fn borsh_variant_order_is_frozen() {
+    // The contract keeps these in state: reordering variants corrupts it.
+    let tag = |v: &dyn Fn() -> Vec<u8>| v()[0];
+    assert_eq!(tag(&|| borsh::to_vec(&BuildTarget::Wasip1).unwrap()), 0);
+    assert_eq!(tag(&|| borsh::to_vec(&BuildTarget::Wasip2).unwrap()), 1);
+    assert_eq!(tag(&|| borsh::to_vec(&ResponseFormat::Bytes).unwrap()), 2);
+    assert_eq!(
+        tag(&|| borsh::to_vec(&Accessor::WasmHash {
+            hash: String::new()
+        })
+        .unwrap()),
+        1
+    );
+    assert_eq!(tag(&|| borsh::to_vec(&ComparisonOperator::Ne).unwrap()), 5);
+    assert_eq!(tag(&|| borsh::to_vec(&LogicOperator::Or).unwrap()), 1);
+    let not = AccessCondition::Not {
+        condition: Box::new(AccessCondition::AllowAll),
+    };
+    assert_eq!(borsh::to_vec(&not).unwrap(), vec![7, 0]);
+    let wasm_url = CodeSource::WasmUrl {
+        url: String::new(),
+        hash: String::new(),
+        build_target: BuildTarget::Wasip2,
+    };
+    assert_eq!(tag(&|| borsh::to_vec(&wasm_url).unwrap()), 1);
+}
