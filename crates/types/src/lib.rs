@@ -7,17 +7,22 @@
 //! in state also derive Borsh; their variant order is frozen by tests.
 
 mod amount;
+mod events;
 mod execution;
 mod secrets;
 mod serde_helpers;
 
 pub use amount::U128;
+pub use events::{
+    EVENT_LOG_PREFIX, EVENT_STANDARD, EVENT_VERSION, ExecutionCompleted, ExecutionRequest,
+    OutlayerEvent,
+};
 pub use execution::{
     BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
     ResourceMetrics, ResponseFormat,
 };
 pub use near_account_id::AccountId;
 pub use secrets::{
-    AccessCondition, Accessor, ComparisonOperator, InvalidAccessor, LogicOperator, SecretsRef,
-    normalize_repo,
+    AccessCondition, Accessor, ComparisonOperator, InvalidAccessor, LogicOperator, SecretsRecord,
+    SecretsRef, normalize_repo,
 };

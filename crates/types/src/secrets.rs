@@ -48,10 +48,10 @@ impl Accessor {
         match self {
             Self::Repo { repo, branch } => {
                 let branch = branch.as_deref().map(str::trim).filter(|b| !b.is_empty());
-                if let Some(b) = branch {
-                    if b.len() > 255 || b.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                        return Err(InvalidAccessor(format!("invalid branch name {b:?}")));
-                    }
+                if let Some(b) = branch
+                    && (b.len() > 255 || b.chars().any(|c| c.is_whitespace() || c.is_control()))
+                {
+                    return Err(InvalidAccessor(format!("invalid branch name {b:?}")));
                 }
                 Ok(Self::Repo {
                     repo: normalize_repo(repo)?,
@@ -118,16 +118,16 @@ pub fn normalize_repo(input: &str) -> Result<String, InvalidAccessor> {
         }
     }
     // Credentials (`user@` / `user:token@`) never belong to the identity.
-    if let Some(at) = rest.find('@') {
-        if rest[..at].find('/').is_none() {
-            rest = rest[at + 1..].to_owned();
-        }
+    if let Some(at) = rest.find('@')
+        && !rest[..at].contains('/')
+    {
+        rest = rest[at + 1..].to_owned();
     }
     // scp-like `host:owner/name`.
-    if let Some(colon) = rest.find(':') {
-        if rest[..colon].find('/').is_none() {
-            rest = format!("{}/{}", &rest[..colon], &rest[colon + 1..]);
-        }
+    if let Some(colon) = rest.find(':')
+        && !rest[..colon].contains('/')
+    {
+        rest = format!("{}/{}", &rest[..colon], &rest[colon + 1..]);
     }
     let mut rest = rest.trim_end_matches('/').to_owned();
     if let Some(stripped) = rest.strip_suffix(".git") {
@@ -245,4 +245,21 @@ pub enum AccessCondition {
     Not {
         condition: Box<AccessCondition>,
     },
+}
+
+/// A stored secrets profile as the contract's `get_secrets` view returns it;
+/// the keystore reads it before deciding whether to decrypt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsRecord {
+    pub accessor: Accessor,
+    pub profile: String,
+    pub owner: AccountId,
+    /// The ECIES blob (see the keystore's crypto spec), base64.
+    pub encrypted_secrets_base64: String,
+    pub access: AccessCondition,
+    /// Storage staked for this record, refunded on delete.
+    pub storage_deposit: U128,
+    /// Block timestamps (ns).
+    pub created_at: u64,
+    pub updated_at: u64,
 }

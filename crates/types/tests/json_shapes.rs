@@ -228,3 +228,75 @@ fn borsh_variant_order_is_frozen() {
     };
     assert_eq!(tag(&|| borsh::to_vec(&wasm_url).unwrap()), 1);
 }
+
+#[test]
+fn events_are_nep297_log_lines() {
+    let completed = OutlayerEvent::ExecutionCompleted(vec![ExecutionCompleted {
+        request_id: 3,
+        success: false,
+        error: Some("timeout".into()),
+        resources_used: ResourceMetrics::default(),
+        charged: U128(10),
+        refunded: U128(90),
+    }]);
+    let line = completed.to_log_line();
+    assert_eq!(
+        line,
+        r#"EVENT_JSON:{"standard":"near-outlayer","version":"1.0.0","event":"execution_completed","data":[{"request_id":3,"success":false,"error":"timeout","resources_used":{"instructions":0,"time_ms":0,"compile_time_ms":null},"charged":"10","refunded":"90"}]}"#
+    );
+    assert_eq!(
+        OutlayerEvent::from_log_line(&line).unwrap().unwrap(),
+        completed
+    );
+    assert!(OutlayerEvent::from_log_line("plain log").is_none());
+    assert!(
+        OutlayerEvent::from_log_line(
+            r#"EVENT_JSON:{"standard":"nep141","version":"1.0.0","event":"ft_transfer","data":[]}"#
+        )
+        .is_none()
+    );
+    assert!(
+        OutlayerEvent::from_log_line(
+            r#"EVENT_JSON:{"standard":"near-outlayer","version":"1.0.0","event":"nope","data":[]}"#
+        )
+        .unwrap()
+        .is_err()
+    );
+}
+
+#[test]
+fn execution_request_event_data() {
+    let request = ExecutionRequest {
+        context: ExecutionContext {
+            request_id: 1,
+            sender_id: account("alice.near"),
+            predecessor_id: account("alice.near"),
+            contract_id: account("outlayer.near"),
+            block_height: 9,
+            block_timestamp: 1,
+            transaction_hash: None,
+            random_seed: [1; 32],
+        },
+        code_source: CodeSource::GitHub {
+            repo: "github.com/a/b".into(),
+            commit: "main".into(),
+            build_target: BuildTarget::Wasip1,
+        },
+        resource_limits: ResourceLimits::default(),
+        input_data: Some("{}".into()),
+        input_in_state: false,
+        secrets_ref: None,
+        response_format: ResponseFormat::Json,
+        payment: U128(5),
+        payer_account_id: account("alice.near"),
+    };
+    let value = serde_json::to_value(&request).unwrap();
+    assert_eq!(value["context"]["request_id"], 1);
+    assert_eq!(value["payment"], "5");
+    assert_eq!(value["response_format"], "Json");
+    assert_eq!(value["input_data"], "{}");
+    assert_eq!(
+        serde_json::from_value::<ExecutionRequest>(value).unwrap(),
+        request
+    );
+}
