@@ -49,12 +49,7 @@ impl AccessorKey {
     ///
     /// [`key_seed`]: outlayer_types::Accessor::key_seed
     pub fn derive(master: &MasterSecret, seed: &str) -> Self {
-        let info = format!("{KEY_INFO_PREFIX}{seed}");
-        let mut okm = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(None, master.expose())
-            .expand(info.as_bytes(), okm.as_mut_slice())
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        let secret = StaticSecret::from(*okm);
+        let secret = StaticSecret::from(*derive_secret_bytes(master, seed));
         let public = PublicKey::from(&secret);
         Self { secret, public }
     }
@@ -90,6 +85,29 @@ impl AccessorKey {
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Authentication)
     }
+}
+
+/// The X25519 private key bytes for `seed` (clamped when used, per RFC 7748).
+pub fn derive_secret_bytes(master: &MasterSecret, seed: &str) -> Zeroizing<[u8; 32]> {
+    let info = format!("{KEY_INFO_PREFIX}{seed}");
+    let mut okm = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(None, master.expose())
+        .expand(info.as_bytes(), okm.as_mut_slice())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    okm
+}
+
+/// The ChaCha20-Poly1305 key for a blob: HKDF-SHA256 of the X25519 shared
+/// secret, salted with both public keys so the key is bound to this pair.
+pub fn blob_key(shared: &[u8; 32], eph: &PublicKey, recipient: &PublicKey) -> Zeroizing<[u8; 32]> {
+    let mut salt = [0u8; 64];
+    salt[..32].copy_from_slice(eph.as_bytes());
+    salt[32..].copy_from_slice(recipient.as_bytes());
+    let mut key = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(&salt), shared)
+        .expand(BLOB_INFO, key.as_mut_slice())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
 }
 
 /// Seals `plaintext` to `recipient` with a fresh ephemeral key and nonce.
@@ -132,12 +150,5 @@ pub fn parse_public_key(text: &str) -> Option<PublicKey> {
 }
 
 fn blob_cipher(shared: &[u8; 32], eph: &PublicKey, recipient: &PublicKey) -> ChaCha20Poly1305 {
-    let mut salt = [0u8; 64];
-    salt[..32].copy_from_slice(eph.as_bytes());
-    salt[32..].copy_from_slice(recipient.as_bytes());
-    let mut key = Zeroizing::new([0u8; 32]);
-    Hkdf::<Sha256>::new(Some(&salt), shared)
-        .expand(BLOB_INFO, key.as_mut_slice())
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    ChaCha20Poly1305::new(Key::from_slice(key.as_slice()))
+    ChaCha20Poly1305::new(Key::from_slice(blob_key(shared, eph, recipient).as_slice()))
 }
