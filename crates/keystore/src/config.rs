@@ -135,3 +135,64 @@ impl KeystoreArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: KeystoreArgs,
+    }
+
+    fn settings(argv: &[&str]) -> Result<KeystoreSettings> {
+        Cli::try_parse_from(std::iter::once("keystore").chain(argv.iter().copied()))
+            .expect("arguments parse")
+            .args
+            .into_settings()
+    }
+
+    #[test]
+    fn exactly_one_master_source() {
+        let err = settings(&[]).unwrap_err().to_string();
+        assert!(err.contains("no master secret"), "{err}");
+        let hex_master = "ab".repeat(32);
+        let ok = settings(&[
+            "--master-secret",
+            &hex_master,
+            "--auth-token-hashes",
+            &crate::hash_token("t"),
+        ])
+        .unwrap();
+        assert!(!ok.tokens.is_empty());
+        let err = settings(&["--master-secret", &hex_master, "--dev-master"]).unwrap_err();
+        assert!(err.to_string().contains("exactly one"), "{err}");
+        let dev = settings(&["--dev-master"]).unwrap();
+        assert!(dev.tokens.is_empty());
+        let err = settings(&["--master-file", "/nonexistent/master"]).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read master secret file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_master_secret_never_shows() {
+        let hex_master = "cd".repeat(32);
+        let cli = Cli::try_parse_from(["keystore", "--master-secret", &hex_master]).unwrap();
+        let shown = format!("{:?}", cli.args);
+        assert!(!shown.contains(&hex_master), "{shown}");
+        let settings = cli.args.into_settings().unwrap();
+        assert!(!format!("{settings:?}").contains(&hex_master));
+        let err = settings_error_for("zz-not-hex");
+        assert!(!err.contains("zz-not-hex"), "{err}");
+    }
+
+    fn settings_error_for(master: &str) -> String {
+        settings(&["--master-secret", master])
+            .unwrap_err()
+            .to_string()
+    }
+}

@@ -148,6 +148,12 @@ async fn decrypt(
         owner = %request.owner,
         profile = %request.profile,
         caller = %request.caller,
+        // Normalised: a repository URL may carry credentials.
+        accessor = %request
+            .accessor
+            .normalized()
+            .map(|a| accessor_label(&a))
+            .unwrap_or_else(|_| "<invalid>".into()),
     );
     // One log line per request, with names and codes only: error messages
     // are built to carry no secret material, and values never reach here.
