@@ -4,6 +4,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod keystore;
+mod secrets;
+mod util;
+
 #[derive(Parser)]
 #[command(
     name = "outlayer",
@@ -19,6 +23,10 @@ struct Cli {
 enum Command {
     /// Print the JSON shape of the default resource limits.
     Limits,
+    /// Run the keystore service (private: workers and the coordinator only).
+    Keystore(keystore::Args),
+    /// Encrypt secrets for the contract's `store_secrets`.
+    Secrets(secrets::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +40,7 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Keystore(args) => keystore::run(args),
+        Command::Secrets(args) => secrets::run(args),
     }
 }

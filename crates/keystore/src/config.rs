@@ -52,7 +52,7 @@ pub struct KeystoreArgs {
     pub contract_id: AccountId,
 
     /// Accepted bearer tokens, as hex SHA-256 hashes, comma-separated
-    /// (`outlayer keystore --hash-token TOKEN` prints one). None: every
+    /// (`echo -n TOKEN | outlayer keystore --hash-token` prints one). None: every
     /// authenticated request is refused.
     #[arg(long, env = "KEYSTORE_AUTH_TOKEN_HASHES", value_delimiter = ',')]
     pub auth_token_hashes: Vec<String>,
