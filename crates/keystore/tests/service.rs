@@ -274,3 +274,30 @@ async fn blobs_sealed_for_another_key_or_altered_are_bad_ciphertext() {
         assert!(matches!(err, ClientError::Refused { status: 422, .. }));
     }
 }
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_are_refused() {
+    let h = Harness::dev().await;
+    let post = |body: Vec<u8>| {
+        reqwest::Client::new()
+            .post(format!("{}/decrypt", h.url))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let response = post(b"{\"accessor\":".to_vec()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: outlayer_types::KeystoreErrorBody =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(body.error, "bad_request");
+
+    let mut unknown =
+        serde_json::to_value(decrypt_request(&app_repo(), "p", "alice.near", "bob.near")).unwrap();
+    unknown["extra"] = json!(1);
+    let response = post(serde_json::to_vec(&unknown).unwrap()).await.unwrap();
+    assert_eq!(response.status(), 400);
+
+    let response = post(vec![b' '; 300 * 1024]).await.unwrap();
+    assert_eq!(response.status(), 413);
+}
