@@ -58,6 +58,15 @@ pub async fn check(
     limits: CheckLimits,
 ) -> Result<(), Denial> {
     validate(condition, 0, &mut 0)?;
+    // Refuse up front what could exceed the budget, so the answer does not
+    // depend on which branch happens to short-circuit today.
+    let reads = chain_reads(condition);
+    if reads > limits.max_reads as usize {
+        return Err(Denial::Invalid(format!(
+            "the condition may need {reads} chain reads; the keystore allows {}",
+            limits.max_reads
+        )));
+    }
     let mut eval = Evaluator {
         caller,
         chain,
@@ -126,6 +135,20 @@ fn validate(condition: &AccessCondition, depth: usize, nodes: &mut usize) -> Res
             .try_for_each(|c| validate(c, depth + 1, nodes)),
         AccessCondition::Not { condition } => validate(condition, depth + 1, nodes),
         _ => Ok(()),
+    }
+}
+
+/// The most chain reads evaluating `condition` can take.
+fn chain_reads(condition: &AccessCondition) -> usize {
+    match condition {
+        AccessCondition::AllowAll
+        | AccessCondition::Whitelist { .. }
+        | AccessCondition::AccountPattern { .. } => 0,
+        AccessCondition::NearBalance { .. }
+        | AccessCondition::FtBalance { .. }
+        | AccessCondition::NftOwned { .. } => 1,
+        AccessCondition::Logic { conditions, .. } => conditions.iter().map(chain_reads).sum(),
+        AccessCondition::Not { condition } => chain_reads(condition),
     }
 }
 
@@ -263,8 +286,10 @@ impl Evaluator<'_> {
         F: FnOnce(NearRpc, AccountId) -> Fut,
         Fut: Future<Output = outlayer_near_client::Result<T>>,
     {
+        // Unreachable after the static count in `check`; kept so a future
+        // condition kind cannot read without bound.
         if self.reads_left == 0 {
-            return Err(Denial::Chain(
+            return Err(Denial::Invalid(
                 "the condition needs more chain reads than allowed".into(),
             ));
         }

@@ -393,7 +393,7 @@ async fn chain_reads_are_bounded_in_number() {
     };
     let h = Harness::start(true, limits).await;
     seed_chain(&h);
-    // Ten balance checks that all fail for bob: the fourth read is refused.
+    // Ten balance checks: refused before any of them is read.
     let many = logic(
         LogicOperator::Or,
         (0..10)
@@ -402,11 +402,23 @@ async fn chain_reads_are_bounded_in_number() {
     );
     let before = h.chain.queries();
     let (code, message) = ask(&h, "many", many, "bob.near").await.unwrap_err();
-    assert_eq!(code, "chain_unavailable");
+    assert_eq!(code, "access_denied");
     assert!(
-        message.contains("more chain reads than allowed"),
+        message.contains("may need 10 chain reads; the keystore allows 3"),
         "{message}"
     );
-    // One get_secrets read plus the three allowed condition reads.
+    // Only the get_secrets read.
+    assert_eq!(h.chain.queries() - before, 1);
+    // Within the budget, reads happen and are counted.
+    let few = logic(
+        LogicOperator::And,
+        vec![
+            near_balance(ComparisonOperator::Gte, 1),
+            ft("ft.near", ComparisonOperator::Gte, 100),
+            nft(None),
+        ],
+    );
+    let before = h.chain.queries();
+    ask(&h, "few", few, "alice.near").await.unwrap();
     assert_eq!(h.chain.queries() - before, 4);
 }

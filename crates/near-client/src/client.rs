@@ -171,8 +171,9 @@ impl NearRpc {
         decode(method, value)
     }
 
-    /// One JSON-RPC round trip; returns `result` or the typed `error`.
-    async fn call(&self, method: &str, params: Value) -> Result<Value> {
+    /// One JSON-RPC round trip for any method (`tx`, `chunk`, ...): returns
+    /// `result` or the typed `error`.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         tracing::debug!(method, url = %self.url, "near rpc call");
