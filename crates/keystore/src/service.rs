@@ -88,8 +88,9 @@ impl Keystore {
 
 /// The router, with body-size and time bounds.
 pub fn app(keystore: Keystore) -> Router {
-    // Longer than one access check, so a check's own timeout answers first.
-    let request_timeout = keystore.inner.limits.deadline + Duration::from_secs(5);
+    // Longer than the record read plus the access check (each bounded by
+    // the deadline), so their own timeouts answer first, with a clear error.
+    let request_timeout = keystore.inner.limits.deadline * 2 + Duration::from_secs(5);
     Router::new()
         .route("/health", get(health))
         .route("/pubkey", post(pubkey))
