@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use outlayer_near_client::{BlockReference, NearRpc};
+use outlayer_near_client::{BlockReference, Error as NearError, NearRpc};
 use outlayer_types::{
     Accessor, AccountId, DecryptRequest, DecryptResponse, PubkeyRequest, PubkeyResponse,
     SecretsRecord,
@@ -222,6 +222,22 @@ async fn fetch_record(
                 profile: request.profile.clone(),
                 owner: request.owner.to_string(),
             });
+        }
+        Ok(Err(e @ NearError::ContractExecution { .. })) => {
+            return Err(Error::BadRequest(format!(
+                "the contract refused the secrets lookup: {e}"
+            )));
+        }
+        Ok(Err(
+            e @ (NearError::UnknownAccount { .. }
+            | NearError::NoContractCode { .. }
+            | NearError::Decode { .. }),
+        )) => {
+            // The configured contract is not OutLayer's: an operator problem.
+            return Err(Error::Internal(format!(
+                "get_secrets on {}: {e}",
+                inner.contract_id
+            )));
         }
         Ok(Err(e)) => {
             return Err(Error::ChainUnavailable(format!(

@@ -301,3 +301,22 @@ async fn malformed_and_oversized_bodies_are_refused() {
     let response = post(vec![b' '; 300 * 1024]).await.unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn contract_refusals_and_a_wrong_contract_are_not_mistaken_for_outages() {
+    let h = Harness::dev().await;
+    let request = decrypt_request(&app_repo(), "p", "alice.near", "bob.near");
+    h.chain.set_view(CONTRACT, "get_secrets", |_| {
+        outlayer_near_client::fake::ViewOutcome::Panic("invalid profile name".into())
+    });
+    let err = h.client().decrypt(&request).await.unwrap_err();
+    assert_eq!(code(&err), "bad_request");
+    assert!(err.to_string().contains("invalid profile name"), "{err}");
+
+    h.chain.set_view(CONTRACT, "get_secrets", |_| {
+        outlayer_near_client::fake::ViewOutcome::json(&json!({"not": "a record"}))
+    });
+    let err = h.client().decrypt(&request).await.unwrap_err();
+    assert_eq!(code(&err), "internal");
+    assert!(matches!(err, ClientError::Refused { status: 500, .. }));
+}
