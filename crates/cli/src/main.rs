@@ -1,10 +1,16 @@
 //! `outlayer`: one binary for every OutLayer part. Each subcommand lives in its
 //! own module and calls library code; this file only parses and dispatches.
+//!
+//! Exit status: 0 success, 1 the command's work failed, 2 usage or
+//! configuration error (clap uses 2 too). A subcommand's `main` returns
+//! `Ok(code)` for its own status and `Err` for a usage or configuration error.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod keystore;
 mod run;
+mod secrets;
 
 #[derive(Parser)]
 #[command(
@@ -21,17 +27,33 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly program locally with the worker's runtime and limits.
     Run(run::Args),
+    /// Run the keystore service (private: workers and the coordinator only).
+    Keystore(keystore::Args),
+    /// Encrypt secrets for the contract's `store_secrets`.
+    Secrets(secrets::Args),
 }
 
-/// Exit status for usage and configuration errors (clap uses it too).
+impl Command {
+    /// Services log their progress; one-shot tools only warnings, so their
+    /// stderr stays readable. `RUST_LOG` overrides either.
+    fn default_log_level(&self) -> &'static str {
+        match self {
+            Self::Keystore(_) => "info",
+            Self::Run(_) | Self::Secrets(_) => "warn",
+        }
+    }
+}
+
+/// Exit status for usage and configuration errors.
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(cli.command.default_log_level())
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -45,6 +67,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::main(args).await,
+            Command::Keystore(args) => keystore::main(args).await,
+            Command::Secrets(args) => secrets::main(args).await,
         }
     });
     result.unwrap_or_else(|e| {

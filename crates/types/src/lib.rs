@@ -10,6 +10,7 @@ mod amount;
 pub mod env;
 mod events;
 mod execution;
+mod keystore;
 mod secrets;
 mod serde_helpers;
 
@@ -21,6 +22,10 @@ pub use events::{
 pub use execution::{
     BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
     ResourceMetrics, ResponseFormat,
+};
+pub use keystore::{
+    Attestation, DecryptRequest, DecryptResponse, KeystoreErrorBody, PubkeyRequest, PubkeyResponse,
+    StoreSecretsArgs,
 };
 pub use near_account_id::AccountId;
 pub use secrets::{

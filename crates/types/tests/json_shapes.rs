@@ -300,3 +300,68 @@ fn execution_request_event_data() {
         request
     );
 }
+
+#[test]
+fn keystore_api_shapes() {
+    let accessor = Accessor::Repo {
+        repo: "github.com/alice/app".into(),
+        branch: None,
+    };
+    roundtrip(
+        &PubkeyRequest {
+            accessor: accessor.clone(),
+            owner: account("alice.near"),
+            secrets: None,
+        },
+        json!({"accessor": {"Repo": {"repo": "github.com/alice/app", "branch": null}}, "owner": "alice.near"}),
+    );
+    roundtrip(
+        &DecryptRequest {
+            accessor: Accessor::WasmHash {
+                hash: "ab".repeat(32),
+            },
+            profile: "default".into(),
+            owner: account("alice.near"),
+            caller: account("bob.near"),
+            attestation: Attestation::none(),
+        },
+        json!({"accessor": {"WasmHash": {"hash": "ab".repeat(32)}}, "profile": "default",
+               "owner": "alice.near", "caller": "bob.near", "attestation": {"type": "none"}}),
+    );
+    roundtrip(
+        &DecryptResponse {
+            secrets: [("API_KEY".to_owned(), "v".to_owned())].into(),
+        },
+        json!({"secrets": {"API_KEY": "v"}}),
+    );
+    roundtrip(
+        &KeystoreErrorBody {
+            error: "access_denied".into(),
+            message: "denied".into(),
+            condition: Some("Whitelist".into()),
+        },
+        json!({"error": "access_denied", "message": "denied", "condition": "Whitelist"}),
+    );
+    roundtrip(
+        &StoreSecretsArgs {
+            accessor,
+            profile: "default".into(),
+            encrypted_secrets_base64: "AQ==".into(),
+            access: AccessCondition::AllowAll,
+        },
+        json!({"accessor": {"Repo": {"repo": "github.com/alice/app", "branch": null}},
+               "profile": "default", "encrypted_secrets_base64": "AQ==", "access": "AllowAll"}),
+    );
+}
+
+#[test]
+fn decrypt_response_debug_hides_values() {
+    let response = DecryptResponse {
+        secrets: [("API_KEY".to_owned(), "sk-very-secret".to_owned())].into(),
+    };
+    let shown = format!("{response:?}");
+    assert!(
+        shown.contains("API_KEY") && !shown.contains("sk-very-secret"),
+        "{shown}"
+    );
+}
