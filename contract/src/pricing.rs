@@ -4,6 +4,7 @@
 use near_sdk::{env, near};
 use outlayer_types::{MaxLimits, Pricing, ResourceLimits, U128};
 
+use crate::requests::input_storage_cost;
 use crate::{Contract, ContractExt};
 
 #[near]
@@ -38,13 +39,18 @@ impl Contract {
         self.max_limits
     }
 
-    /// The deposit `request_execution` needs for these limits (the default
-    /// limits when none are given): the worst case, build time included.
-    pub fn estimate_execution_cost(&self, resource_limits: Option<ResourceLimits>) -> U128 {
+    /// The deposit `request_execution` needs: the worst-case cost for these
+    /// limits (the defaults when none are given), build time included, plus
+    /// the storage of `input_bytes` of input, which is always refunded.
+    pub fn estimate_execution_cost(
+        &self,
+        resource_limits: Option<ResourceLimits>,
+        input_bytes: Option<u64>,
+    ) -> U128 {
         let limits = resource_limits.unwrap_or_default();
         if let Err(e) = self.max_limits.check(&limits) {
             env::panic_str(&format!("invalid resource_limits: {e}"));
         }
-        U128(self.estimate(&limits))
+        U128(self.estimate(&limits) + input_storage_cost(input_bytes.unwrap_or(0)))
     }
 }

@@ -60,10 +60,11 @@ impl Request {
 
 #[near]
 impl Contract {
-    /// Pays for and queues one execution. Returns the yield promise, so the
-    /// caller receives the output from `on_execution_response`.
+    /// Pays for and queues one execution. The deposit covers the worst-case
+    /// cost and the storage of `input_data` while the request is pending
+    /// (always refunded); see `estimate_execution_cost`. Returns the yield
+    /// promise, so the caller receives the output from `on_execution_response`.
     #[payable]
-    #[allow(clippy::too_many_arguments)] // the public API's named JSON arguments
     pub fn request_execution(
         &mut self,
         code_source: CodeSource,
@@ -102,11 +103,13 @@ impl Contract {
             env::panic_str(&format!("invalid secrets_ref: {e}"));
         }
         let estimate = self.estimate(&limits);
+        let input_storage = input_storage_cost(input_len as u64);
+        let required = estimate + input_storage;
         let payment = env::attached_deposit().as_yoctonear();
-        if payment < estimate {
+        if payment < required {
             env::panic_str(&format!(
-                "attached deposit {payment} yoctoNEAR is below the estimated cost {estimate} yoctoNEAR (missing {})",
-                estimate - payment
+                "attached deposit {payment} yoctoNEAR is below {required} (cost estimate {estimate} + input storage {input_storage}); missing {}",
+                required - payment
             ));
         }
 
@@ -309,6 +312,12 @@ impl Contract {
                 .detach();
         }
     }
+}
+
+/// The deposit that covers `input_bytes` of input kept in state until
+/// settlement, so callers, not the contract, pay for what they store.
+pub fn input_storage_cost(input_bytes: u64) -> u128 {
+    u128::from(input_bytes) * env::storage_byte_cost().as_yoctonear()
 }
 
 fn serialized_len(response: &ExecutionResponse) -> usize {

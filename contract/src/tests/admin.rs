@@ -101,7 +101,7 @@ fn pricing_and_caps_are_validated_together() {
     let mut contract = setup();
     assert_eq!(contract.get_pricing(), round_pricing());
     assert_eq!(
-        contract.estimate_execution_cost(Some(small_limits())),
+        contract.estimate_execution_cost(Some(small_limits()), None),
         U128(SMALL_ESTIMATE)
     );
     call("owner.near", 1);
@@ -123,12 +123,12 @@ fn pricing_and_caps_are_validated_together() {
     assert_eq!(contract.get_max_limits(), caps);
     // No build time to pay for now.
     assert_eq!(
-        contract.estimate_execution_cost(Some(small_limits())),
+        contract.estimate_execution_cost(Some(small_limits()), None),
         U128(SMALL_ESTIMATE - 120_000)
     );
     assert_eq!(
         refused(|| {
-            contract.estimate_execution_cost(None);
+            contract.estimate_execution_cost(None, None);
         }),
         "invalid resource_limits: max_instructions 1000000000 is above the cap 1000000"
     );

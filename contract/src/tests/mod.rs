@@ -22,6 +22,8 @@ use outlayer_types::{
 use crate::Contract;
 
 pub(crate) const NEAR: u128 = 1_000_000_000_000_000_000_000_000;
+/// nearcore's storage price: 10^19 yoctoNEAR per byte.
+pub(crate) const BYTE: u128 = 10_000_000_000_000_000_000;
 pub(crate) const BLOCK: u64 = 100;
 pub(crate) const SEED: [u8; 32] = [7; 32];
 
@@ -119,19 +121,13 @@ pub(crate) fn small_limits() -> ResourceLimits {
 /// 120 s build timeout: 1000 + 10 + 1000·2 + 120000·1.
 pub(crate) const SMALL_ESTIMATE: u128 = 1_000 + 10 + 2_000 + 120_000;
 
-/// `alice.near` requests with [`small_limits`] and `deposit`; returns the id.
+/// `alice.near` requests with [`small_limits`], no input and `deposit`;
+/// returns the id.
 pub(crate) fn request(contract: &mut Contract, deposit: u128) -> u64 {
     call("alice.near", deposit);
     let id = contract.get_stats().total_requests;
     contract
-        .request_execution(
-            github(),
-            Some(small_limits()),
-            Some("{}".into()),
-            None,
-            None,
-            None,
-        )
+        .request_execution(github(), Some(small_limits()), None, None, None, None)
         .detach();
     id
 }
@@ -244,7 +240,7 @@ fn init_sets_roles_and_defaults() {
         })
     );
     assert_eq!(
-        contract.estimate_execution_cost(None),
+        contract.estimate_execution_cost(None, None),
         U128(20_000_000_000_000_000_000_000),
         "0.02 NEAR for the default limits"
     );

@@ -14,13 +14,28 @@ use crate::settlement::{OWNER_CANCEL_ERROR, STALE_ERROR};
 #[test]
 fn request_stores_yields_and_emits_everything_a_worker_needs() {
     let mut contract = setup();
-    let id = request(&mut contract, SMALL_ESTIMATE);
-    assert_eq!(id, 0);
+    // The 2 bytes of input are stored until settlement: their storage is paid too.
+    let paid = SMALL_ESTIMATE + 2 * BYTE;
+    assert_eq!(
+        contract.estimate_execution_cost(Some(small_limits()), Some(2)),
+        U128(paid)
+    );
+    call("alice.near", paid);
+    contract
+        .request_execution(
+            github(),
+            Some(small_limits()),
+            Some("{}".into()),
+            None,
+            None,
+            None,
+        )
+        .detach();
     let seed = "07".repeat(32);
     assert_eq!(
         logs(),
         vec![format!(
-            r#"EVENT_JSON:{{"standard":"near-outlayer","version":"1.0.0","event":"execution_requested","data":[{{"context":{{"request_id":0,"sender_id":"alice.near","predecessor_id":"alice.near","contract_id":"outlayer.near","block_height":100,"block_timestamp":1700000000000000100,"transaction_hash":null,"random_seed":"{seed}"}},"code_source":{{"GitHub":{{"repo":"github.com/alice/app","commit":"main","build_target":"wasm32-wasip1"}}}},"resource_limits":{{"max_instructions":1000000,"max_memory_mb":64,"max_execution_seconds":1}},"input_data":"{{}}","input_in_state":false,"secrets_ref":null,"response_format":"Text","payment":"123010","payer_account_id":"alice.near"}}]}}"#
+            r#"EVENT_JSON:{{"standard":"near-outlayer","version":"1.0.0","event":"execution_requested","data":[{{"context":{{"request_id":0,"sender_id":"alice.near","predecessor_id":"alice.near","contract_id":"outlayer.near","block_height":100,"block_timestamp":1700000000000000100,"transaction_hash":null,"random_seed":"{seed}"}},"code_source":{{"GitHub":{{"repo":"github.com/alice/app","commit":"main","build_target":"wasm32-wasip1"}}}},"resource_limits":{{"max_instructions":1000000,"max_memory_mb":64,"max_execution_seconds":1}},"input_data":"{{}}","input_in_state":false,"secrets_ref":null,"response_format":"Text","payment":"{paid}","payer_account_id":"alice.near"}}]}}"#
         )]
     );
     let stored = contract.requests.get(&0).unwrap();
@@ -31,7 +46,7 @@ fn request_stores_yields_and_emits_everything_a_worker_needs() {
     );
     let view = contract.get_request(0).unwrap();
     assert!(!view.resolved && !view.output_submitted);
-    assert_eq!(view.request.payment.0, SMALL_ESTIMATE);
+    assert_eq!(view.request.payment.0, paid);
     assert_eq!(view.request.input_data.as_deref(), Some("{}"));
     assert_eq!(contract.get_stats().pending_requests, 1);
     assert_eq!(contract.get_stats().total_requests, 1);
@@ -78,7 +93,7 @@ fn request_with_every_option() {
 fn large_inputs_stay_in_state() {
     let mut contract = setup();
     let large = "x".repeat(10 * 1024);
-    call("alice.near", SMALL_ESTIMATE);
+    call("alice.near", SMALL_ESTIMATE + 10 * 1024 * BYTE);
     contract
         .request_execution(
             github(),
@@ -96,7 +111,7 @@ fn large_inputs_stay_in_state() {
     assert_eq!(contract.get_request_input(0), Some(large));
 
     // One byte less still travels in the event.
-    call("alice.near", SMALL_ESTIMATE);
+    call("alice.near", SMALL_ESTIMATE + (10 * 1024 - 1) * BYTE);
     let small = "x".repeat(10 * 1024 - 1);
     contract
         .request_execution(
@@ -112,9 +127,16 @@ fn large_inputs_stay_in_state() {
     assert_eq!((view.input_data, view.input_in_state), (Some(small), false));
     assert_eq!(contract.get_request_input(1), None);
 
-    // Settlement drops the stored input.
+    // Settlement drops the stored input and refunds its storage.
     respond(&mut contract, 0, &success(0, 0, None));
     assert_eq!(contract.get_request_input(0), None);
+    assert_eq!(
+        transfers(),
+        vec![(
+            "alice.near".to_owned(),
+            SMALL_ESTIMATE + 10 * 1024 * BYTE - 1_000
+        )]
+    );
 }
 
 #[test]
@@ -154,7 +176,23 @@ fn bad_requests_are_refused_and_change_nothing() {
             None,
             None
         ),
-        "attached deposit 123009 yoctoNEAR is below the estimated cost 123010 yoctoNEAR (missing 1)"
+        "attached deposit 123009 yoctoNEAR is below 123010 (cost estimate 123010 + input storage 0); missing 1"
+    );
+    assert_eq!(
+        attempt(
+            SMALL_ESTIMATE + 3 * BYTE - 1,
+            300,
+            github(),
+            Some(small_limits()),
+            Some("abc".into()),
+            None
+        ),
+        format!(
+            "attached deposit {} yoctoNEAR is below {} (cost estimate 123010 + input storage {}); missing 1",
+            SMALL_ESTIMATE + 3 * BYTE - 1,
+            SMALL_ESTIMATE + 3 * BYTE,
+            3 * BYTE
+        )
     );
     let too_many = ResourceLimits {
         max_instructions: 10_000_000_001,

@@ -7,9 +7,6 @@ use outlayer_types::{AccessCondition, Accessor};
 use super::*;
 use crate::secrets::{MAX_PROFILES_PER_ACCOUNT, MAX_SECRETS_BASE64_BYTES};
 
-/// nearcore's storage price: 10^19 yoctoNEAR per byte.
-const BYTE: u128 = 10_000_000_000_000_000_000;
-
 fn repo(spelling: &str) -> Accessor {
     Accessor::Repo {
         repo: spelling.into(),
