@@ -39,6 +39,13 @@ fn wasm() -> Option<Vec<u8>> {
 #[test]
 fn built_wasm_passes_nearcore_preparation() {
     let Some(code) = wasm() else { return };
+    for method in EXPORTED {
+        let name = method.as_bytes();
+        assert!(
+            code.windows(name.len()).any(|w| w == name),
+            "{method} is not exported"
+        );
+    }
     let current = near_sdk::test_vm_config();
     let mut strict = current.clone();
     strict.reftypes_bulk_memory = false;
@@ -50,6 +57,38 @@ fn built_wasm_passes_nearcore_preparation() {
         }
     }
 }
+
+/// The public API: every method must be an export of the wasm.
+const EXPORTED: [&str; 28] = [
+    "new",
+    "migrate",
+    "request_execution",
+    "submit_execution_output",
+    "resolve_execution",
+    "on_execution_response",
+    "cancel_stale_execution",
+    "emergency_cancel_execution",
+    "store_secrets",
+    "update_access",
+    "delete_secrets",
+    "get_secrets",
+    "list_user_secrets",
+    "estimate_storage_cost",
+    "set_pricing",
+    "set_max_limits",
+    "get_pricing",
+    "get_max_limits",
+    "estimate_execution_cost",
+    "set_owner",
+    "set_operator",
+    "set_paused",
+    "withdraw_fees",
+    "get_config",
+    "get_stats",
+    "get_request",
+    "get_request_input",
+    "get_pending_requests",
+];
 
 struct Code(Arc<ContractCode>);
 
