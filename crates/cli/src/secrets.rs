@@ -152,16 +152,10 @@ async fn fetch_pubkey(args: &EncryptArgs, accessor: &Accessor) -> anyhow::Result
     Ok(response.pubkey)
 }
 
+/// The contract's own check, so a refused profile fails here, before encrypting.
 fn check_profile(profile: &str) -> anyhow::Result<()> {
-    let valid = (1..=64).contains(&profile.len())
-        && profile
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    anyhow::ensure!(
-        valid,
-        "profile must be 1 to 64 of [A-Za-z0-9_-], got {profile:?}"
-    );
-    Ok(())
+    outlayer_types::check_profile_name(profile)
+        .map_err(|e| anyhow::anyhow!("profile {profile:?}: {e}"))
 }
 
 fn parse_access(text: &str) -> anyhow::Result<AccessCondition> {
@@ -171,5 +165,11 @@ fn parse_access(text: &str) -> anyhow::Result<AccessCondition> {
         }
         None => text.to_owned(),
     };
-    serde_json::from_str(&json).context("--access is not a valid AccessCondition")
+    let access: AccessCondition =
+        serde_json::from_str(&json).context("--access is not a valid AccessCondition")?;
+    // The contract refuses what fails this; say so before anything is sent.
+    access
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--access is refused by the contract: {e}"))?;
+    Ok(access)
 }

@@ -181,3 +181,27 @@ pub struct ExecutionContext {
     #[serde(with = "hex_32")]
     pub random_seed: [u8; 32],
 }
+
+impl ExecutionOutput {
+    /// The response format this output is in.
+    pub fn format(&self) -> ResponseFormat {
+        match self {
+            Self::Text(_) => ResponseFormat::Text,
+            Self::Json(_) => ResponseFormat::Json,
+            Self::Bytes(_) => ResponseFormat::Bytes,
+        }
+    }
+
+    /// The value a calling contract receives: text as a string, JSON as
+    /// itself, bytes as a base64 string.
+    pub fn into_json(self) -> serde_json::Value {
+        use base64::Engine as _;
+        match self {
+            Self::Text(text) => serde_json::Value::String(text),
+            Self::Json(value) => value,
+            Self::Bytes(bytes) => {
+                serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
+        }
+    }
+}

@@ -7,14 +7,18 @@
 //! in state also derive Borsh; their variant order is frozen by tests.
 
 mod amount;
+mod contract;
 pub mod env;
 mod events;
 mod execution;
 mod keystore;
+mod pricing;
 mod secrets;
 mod serde_helpers;
+mod validation;
 
 pub use amount::U128;
+pub use contract::{ContractConfig, ContractStats, RequestView, SecretsSummary};
 pub use events::{
     EVENT_LOG_PREFIX, EVENT_STANDARD, EVENT_VERSION, ExecutionCompleted, ExecutionRequest,
     OutlayerEvent,
@@ -28,7 +32,11 @@ pub use keystore::{
     StoreSecretsArgs,
 };
 pub use near_account_id::AccountId;
+pub use pricing::{MaxLimits, Pricing, Settlement};
 pub use secrets::{
     AccessCondition, Accessor, ComparisonOperator, InvalidAccessor, LogicOperator, SecretsRecord,
     SecretsRef, normalize_repo,
+};
+pub use validation::{
+    MAX_COMMIT_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError, check_profile_name,
 };

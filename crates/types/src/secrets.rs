@@ -16,7 +16,17 @@ pub struct SecretsRef {
 /// The code a secret is bound to. Keys are derived per accessor and owner, so
 /// a secret encrypted for one repository cannot be decrypted for another.
 #[derive(
-    Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
 )]
 pub enum Accessor {
     /// Programs built from this repository (optionally only this branch).
