@@ -229,11 +229,7 @@ pub(crate) async fn run_module(
     let end = match result {
         Ok(Ok(())) => RunEnd::Completed,
         Ok(Err(error)) => classify_wasmtime(&error, store.data().limiter.denied()),
-        // Blocked in a host call (a sleep) when the deadline passed.
-        Err(_) => RunEnd::Failed(Failure::new(
-            ErrorKind::Timeout,
-            guest.deadline_exceeded(execution).to_string(),
-        )),
+        Err(_) => blocked_past_deadline(&guest, execution),
     };
     let instructions = fuel_used(&store, execution, &end);
     let peak = store.data().limiter.peak_memory_bytes();
@@ -268,14 +264,20 @@ pub(crate) async fn run_component(
             None => RunEnd::Exited(1),
         },
         Ok(Err(error)) => classify_wasmtime(&error, store.data().limiter.denied()),
-        Err(_) => RunEnd::Failed(Failure::new(
-            ErrorKind::Timeout,
-            guest.deadline_exceeded(execution).to_string(),
-        )),
+        Err(_) => blocked_past_deadline(&guest, execution),
     };
     let instructions = fuel_used(&store, execution, &end);
     let peak = store.data().limiter.peak_memory_bytes();
     finish(execution, &guest, end, instructions, peak)
+}
+
+/// The guest was blocked in a host call (a sleep, an HTTP request) when the
+/// deadline passed, so no epoch interrupt could stop it.
+fn blocked_past_deadline(guest: &Guest, execution: &Execution) -> RunEnd {
+    RunEnd::Failed(Failure::new(
+        ErrorKind::Timeout,
+        guest.deadline_exceeded(execution).to_string(),
+    ))
 }
 
 /// Fuel consumed. After a timeout the engine's remaining-fuel counter is not
