@@ -7,6 +7,7 @@
 //! in state also derive Borsh; their variant order is frozen by tests.
 
 mod amount;
+pub mod coordinator;
 pub mod env;
 mod events;
 mod execution;

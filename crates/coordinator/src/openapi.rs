@@ -1,0 +1,3 @@
+pub fn document() -> &'static str {
+    "{}"
+}
