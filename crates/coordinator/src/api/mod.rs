@@ -28,6 +28,30 @@ pub enum Caller {
     Anonymous,
 }
 
+/// Every route path, for the OpenAPI completeness test. Keep in step with
+/// the routers in `worker.rs` and `public.rs`.
+pub const ROUTES: &[&str] = &[
+    "/executions",
+    "/jobs/poll",
+    "/jobs/claim",
+    "/jobs/{id}/heartbeat",
+    "/jobs/{id}/complete",
+    "/artifacts/{checksum}",
+    "/locks/acquire",
+    "/locks/release",
+    "/workers/heartbeat",
+    "/monitor/cursor/{name}",
+    "/health",
+    "/health/detailed",
+    "/public/stats",
+    "/public/jobs",
+    "/public/workers",
+    "/public/artifacts/{checksum}/exists",
+    "/metrics",
+    "/secrets/pubkey",
+    "/openapi.json",
+];
+
 /// The whole API, ready to serve or to call with `oneshot` in tests.
 pub fn app(coordinator: Arc<Coordinator>) -> Router {
     let max_body = coordinator.config.max_body_bytes;
@@ -61,7 +85,7 @@ async fn identify(
         Some(token) => match coordinator.store.token_name(&hash_token(token)).await {
             Ok(Some(name)) => Caller::Worker(name),
             Ok(None) => Caller::Anonymous,
-            Err(e) => return Error::from(e).into_response(),
+            Err(e) => return e.into_response(),
         },
         None => Caller::Anonymous,
     };
