@@ -4,6 +4,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod coordinator;
+
 #[derive(Parser)]
 #[command(
     name = "outlayer",
@@ -19,6 +21,8 @@ struct Cli {
 enum Command {
     /// Print the JSON shape of the default resource limits.
     Limits,
+    /// Serve the coordinator, manage worker tokens, benchmark.
+    Coordinator(coordinator::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +36,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Coordinator(args) => coordinator::main(args),
     }
 }
