@@ -59,6 +59,16 @@ impl Queue {
             Self::Redis(queue) => queue.ping().await,
         }
     }
+
+    /// Wake-ups waiting in the queue for this job type.
+    pub async fn len(&self, job_type: JobType) -> Result<u64> {
+        match self {
+            Self::Memory(queue) => {
+                Ok(queue.ids.lock().expect("queue lock")[slot(job_type)].len() as u64)
+            }
+            Self::Redis(queue) => queue.len(job_type).await,
+        }
+    }
 }
 
 fn slot(job_type: JobType) -> usize {
@@ -191,5 +201,11 @@ impl RedisQueue {
     async fn ping(&self) -> Result<()> {
         self.shared_query::<String>(&redis::cmd("PING")).await?;
         Ok(())
+    }
+
+    async fn len(&self, job_type: JobType) -> Result<u64> {
+        let mut cmd = redis::cmd("LLEN");
+        cmd.arg(self.key(job_type));
+        self.shared_query::<u64>(&cmd).await
     }
 }

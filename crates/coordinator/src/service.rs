@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use outlayer_types::coordinator::*;
@@ -29,6 +30,9 @@ pub struct Coordinator {
     pub limiter: RateLimiter,
     pub metrics: Metrics,
     pub keystore: Option<KeystoreProxy>,
+    /// Set when shutting down, so long polls return at once instead of
+    /// holding up the graceful shutdown.
+    stopping: AtomicBool,
 }
 
 impl Coordinator {
@@ -69,7 +73,12 @@ impl Coordinator {
             limiter,
             metrics: Metrics::default(),
             keystore,
+            stopping: AtomicBool::new(false),
         }))
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 
     /// Wakes a worker for this job. A failure is only logged: the job is in
@@ -96,9 +105,21 @@ impl Coordinator {
         }
         let cutoff = now - self.config.requeue_ms as i64;
         let stale = self.store.stale_pending(cutoff, now).await?;
-        self.metrics.wakeups_resent(stale.len() as u64);
-        for job in stale {
-            self.wake(job).await;
+        for job_type in JobType::ALL {
+            let jobs: Vec<_> = stale.iter().filter(|j| j.job_type == job_type).collect();
+            if jobs.is_empty() {
+                continue;
+            }
+            // While as many wake-ups as stale jobs still wait in the queue
+            // (no worker is polling), adding more would only grow the list.
+            let queued = self.queue.len(job_type).await.unwrap_or(0);
+            if queued >= jobs.len() as u64 {
+                continue;
+            }
+            self.metrics.wakeups_resent(jobs.len() as u64);
+            for job in jobs {
+                self.wake(*job).await;
+            }
         }
         Ok(())
     }
@@ -263,6 +284,7 @@ impl Running {
     /// Stops serving, waits for in-flight requests and the reconciler, and
     /// closes the store.
     pub async fn stop(self) {
+        self.coordinator.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
         let _ = self.server.await;
         let _ = self.reconciler.await;

@@ -13,6 +13,8 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
+use tower_http::trace::TraceLayer;
+
 use crate::auth::{bearer, hash_token};
 use crate::error::Error;
 use crate::ratelimit::BucketKey;
@@ -64,6 +66,7 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
             coordinator.clone(),
             identify,
         ))
+        .layer(TraceLayer::new_for_http())
         .with_state(coordinator)
 }
 

@@ -126,7 +126,7 @@ async fn poll(
         if let Some(job) = offer {
             return Ok(Json(PollResponse { job: Some(job) }));
         }
-        if popped.is_none() && tokio::time::Instant::now() >= deadline {
+        if popped.is_none() && (tokio::time::Instant::now() >= deadline || c.stopping()) {
             return Ok(Json(PollResponse { job: None }));
         }
     }

@@ -282,14 +282,26 @@ pub(crate) async fn fresh_database() -> String {
     let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port);
     let name = unique("t");
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&admin)
-        .await
-        .expect("connect to the test cluster");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    conn.close().await.ok();
+    // The port opens before the server accepts sessions ("starting up"):
+    // retry for a bounded time.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let attempt = async {
+            let mut conn = sqlx::AnyConnection::connect(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        };
+        match attempt.await {
+            Ok(()) => break,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("test database not ready yet: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot create a test database: {e}"),
+        }
+    }
     format!("postgres://postgres@127.0.0.1:{}/{name}", pg.port)
 }
 
