@@ -261,7 +261,7 @@ impl CoordinatorClient {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/wasm"),
+            HeaderValue::from_static("application/octet-stream"),
         );
         let response = self
             .http

@@ -204,7 +204,7 @@ fn build() -> Value {
             "/artifacts/{checksum}": {
                 "parameters": [checksum_param()],
                 "put": { "summary": "Upload an artifact", "security": [{ "worker": [] }],
-                    "requestBody": { "required": true, "content": { "application/wasm": { "schema": { "type": "string", "format": "binary" } } } },
+                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
                     "responses": responses(("201", ok("ArtifactStatus")), &["400", "401", "413"]) },
                 "get": { "summary": "Download an artifact (content hash verified)", "security": [{ "worker": [] }],
                     "responses": responses(("200", json!({ "description": "The artifact",
