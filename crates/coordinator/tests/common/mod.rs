@@ -86,9 +86,11 @@ fn start_guarded(
     program: &Path,
     args: &[String],
     unprivileged: bool,
-    log: &Path,
+    scratch: &Path,
 ) -> (Child, ChildStdin) {
-    let script = r#"prog="$1"; shift; "$prog" "$@" </dev/null >>"$LOGFILE" 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid 2>/dev/null; wait $pid"#;
+    let log = scratch.join("server.log");
+    // After the server stops, its scratch directory goes too.
+    let script = r#"prog="$1"; shift; "$prog" "$@" </dev/null >>"$LOGFILE" 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid 2>/dev/null; wait $pid; rm -rf "$SCRATCH""#;
     let mut command = if unprivileged && is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "nobody", "--", "sh", "-c", script, "sh"]);
@@ -98,7 +100,11 @@ fn start_guarded(
         c.args(["-c", script, "sh"]);
         c
     };
-    command.arg(program).args(args).env("LOGFILE", log);
+    command
+        .arg(program)
+        .args(args)
+        .env("LOGFILE", &log)
+        .env("SCRATCH", scratch);
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -158,7 +164,7 @@ pub(crate) fn postgres() -> &'static Server {
     PG.get_or_init(|| {
         let dir = temp_dir_for_nobody("outlayer-pg-");
         let data = dir.join("data");
-        let log = dir.join("postgres.log");
+        let log = dir.join("server.log");
         let mut initdb = Command::new(if is_root() { "runuser" } else { "env" });
         if is_root() {
             initdb.args(["-u", "nobody", "--"]);
@@ -205,7 +211,7 @@ pub(crate) fn postgres() -> &'static Server {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let guard = start_guarded(&postgres_bin("postgres"), &args, true, &log);
+        let guard = start_guarded(&postgres_bin("postgres"), &args, true, &dir);
         wait_for_port(port, "postgres", &log);
         Server {
             port,
@@ -222,7 +228,7 @@ pub(crate) fn start_redis() -> Server {
         .tempdir()
         .unwrap()
         .keep();
-    let log = dir.join("redis.log");
+    let log = dir.join("server.log");
     let program = which("redis-server").unwrap_or_else(|| {
         panic!("redis-server not found on PATH: run scripts/setup (apt-get install redis-server)")
     });
@@ -242,7 +248,7 @@ pub(crate) fn start_redis() -> Server {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let guard = start_guarded(&program, &args, false, &log);
+    let guard = start_guarded(&program, &args, false, &dir);
     wait_for_port(port, "redis-server", &log);
     Server {
         port,
