@@ -22,6 +22,10 @@ use crate::error::Result;
 pub use jobs::{ClaimedRow, CompleteOutcome, CreatedRequest, JobFilter, ReapOutcome};
 pub use meta::TokenRecord;
 
+/// How long a query waits for a connection (or the first connect) before
+/// failing: long enough for a busy pool, short enough to report a dead store.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Postgres,
@@ -51,6 +55,7 @@ impl Store {
             Dialect::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(1)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
