@@ -186,6 +186,43 @@ async fn race(backend: Backend) {
     harness.stop().await;
 }
 
+/// Claims without a job id (the store picks the oldest pending job) racing
+/// each other: every job is handed out exactly once.
+async fn race_claim_any(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    for id in 0..200 {
+        harness
+            .client
+            .create_execution(&wasm_request(id))
+            .await
+            .unwrap();
+    }
+    let claimers: Vec<_> = (0..16)
+        .map(|i| {
+            let client = harness.client.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    match client.claim(&format!("c{i}"), None, &JobType::ALL).await {
+                        Ok(claimed) => mine.push(claimed.job_id),
+                        Err(Error::NotFound(_)) => return mine,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!((before, all.len()), (200, 200), "each job claimed once");
+    harness.stop().await;
+}
+
 async fn lease_expiry(backend: Backend) {
     let harness = Harness::start(backend, |c| {
         c.lease_ms = 300;
@@ -423,6 +460,7 @@ async fn compile_then_execute(backend: Backend) {
 
 both_backends!(
     race,
+    race_claim_any,
     lease_expiry,
     durability,
     idempotent_creation,
