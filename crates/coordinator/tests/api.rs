@@ -393,6 +393,52 @@ async fn unhealthy_without_redis() {
     harness.stop().await;
 }
 
+/// Redis restarted: the coordinator reconnects, and the request created
+/// while it was down (its wake-up lost) is still handed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart() {
+    let redis = common::start_redis();
+    let port = redis.port;
+    let harness = Harness::start(Backend::PostgresRedis, |c| {
+        c.redis_url = Some(format!("redis://127.0.0.1:{port}/"));
+        c.reconcile_ms = 100;
+        c.requeue_ms = 200;
+    })
+    .await;
+    let client = &harness.client;
+    client.create_execution(&wasm_request(1)).await.unwrap();
+    redis.stop();
+    client.create_execution(&wasm_request(2)).await.unwrap();
+    let _redis = common::start_redis_on(port);
+    eventually(T, "the queue to be healthy again", || async {
+        let report: HealthReport = harness
+            .anon
+            .raw(Method::GET, "/health/detailed", None)
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        report.queue.status == HealthStatus::Healthy
+    })
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let offer = client
+            .poll("w", &JobType::ALL, 5_000)
+            .await
+            .unwrap()
+            .unwrap();
+        let claimed = client
+            .claim("w", Some(offer.job_id), &JobType::ALL)
+            .await
+            .unwrap();
+        seen.push(claimed.request_id);
+    }
+    seen.sort();
+    assert_eq!(seen, [1, 2]);
+    harness.stop().await;
+}
+
 /// A proxy with no keystore configured answers 503, not 500.
 #[tokio::test]
 async fn pubkey_proxy_without_keystore() {

@@ -223,6 +223,11 @@ pub(crate) fn postgres() -> &'static Server {
 
 /// A Redis server of our own (not shared), on a free port.
 pub(crate) fn start_redis() -> Server {
+    start_redis_on(free_port())
+}
+
+/// A Redis server of our own on this port (to restart one in place).
+pub(crate) fn start_redis_on(port: u16) -> Server {
     let dir = tempfile::Builder::new()
         .prefix("outlayer-redis-")
         .tempdir()
@@ -232,7 +237,6 @@ pub(crate) fn start_redis() -> Server {
     let program = which("redis-server").unwrap_or_else(|| {
         panic!("redis-server not found on PATH: run scripts/setup (apt-get install redis-server)")
     });
-    let port = free_port();
     let args: Vec<String> = [
         "--port",
         &port.to_string(),
