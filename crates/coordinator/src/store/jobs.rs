@@ -171,7 +171,7 @@ impl Store {
         );
         let row = sqlx::query(trusted_sql(sql))
             .bind(to_i64(job_id, "job_id")?)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(offer).transpose()
     }
@@ -184,7 +184,7 @@ impl Store {
             job_type_list(types)
         );
         let row = sqlx::query(trusted_sql(sql))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(offer).transpose()
     }
@@ -238,7 +238,7 @@ impl Store {
         let request_row =
             sqlx::query("SELECT body, artifact_checksum FROM requests WHERE request_id = $1")
                 .bind(offer.request_id as i64)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.read)
                 .await?;
         let body: String = request_row.try_get("body")?;
         let request = serde_json::from_str(&body)
@@ -370,7 +370,7 @@ impl Store {
     ) -> Result<CompleteOutcome> {
         let row = sqlx::query("SELECT state, lease_token FROM jobs WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?;
         let Some(row) = row else {
             return Err(Error::NotFound(format!("job {id} not found")));

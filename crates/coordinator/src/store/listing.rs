@@ -31,14 +31,14 @@ impl Store {
         if let Some(request_id) = filter.request_id {
             query = query.bind(to_i64(request_id, "request_id")?);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.read).await?;
         rows.iter().map(job_info).collect()
     }
 
     /// Counts of jobs in each state, for tests and stats.
     pub async fn job_state_counts(&self) -> Result<Vec<(JobState, u64)>> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await?;
         let mut counts = Vec::new();
         for row in rows {
@@ -54,7 +54,7 @@ impl Store {
     /// Counts of requests in each status.
     pub async fn request_status_counts(&self) -> Result<Vec<(RequestStatus, u64)>> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM requests GROUP BY status")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await?;
         let mut counts = Vec::new();
         for row in rows {

@@ -46,7 +46,7 @@ impl Store {
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
         let rows =
             sqlx::query("SELECT id, name, created_at, revoked_at FROM worker_tokens ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.read)
                 .await?;
         rows.iter()
             .map(|row| {
@@ -78,7 +78,7 @@ impl Store {
             "SELECT name FROM worker_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await?;
         Ok(name)
     }
@@ -117,7 +117,7 @@ impl Store {
             "SELECT worker_id, token_name, status, capabilities, version, last_seen FROM workers \
              ORDER BY last_seen DESC LIMIT 500",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|row| {
@@ -174,7 +174,7 @@ impl Store {
     pub async fn artifact(&self, checksum: &str) -> Result<Option<ArtifactRecord>> {
         let row = sqlx::query("SELECT content_sha256, size FROM artifacts WHERE checksum = $1")
             .bind(checksum)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?;
         row.map(|row| {
             Ok(ArtifactRecord {
@@ -229,7 +229,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM artifacts",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.read)
         .await?;
         Ok((
             row.try_get::<i64, _>("n")? as u64,
@@ -243,7 +243,7 @@ impl Store {
             "SELECT checksum, size FROM artifacts ORDER BY last_access, checksum LIMIT $1",
         )
         .bind(to_i64(limit, "limit")?)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|row| {
@@ -258,7 +258,7 @@ impl Store {
     pub async fn cursor(&self, name: &str) -> Result<Option<(u64, i64)>> {
         let row = sqlx::query("SELECT block_height, updated_at FROM cursors WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read)
             .await?;
         row.map(|row| {
             Ok((
@@ -286,7 +286,7 @@ impl Store {
     /// The most recently moved cursor's update time, for monitor lag.
     pub async fn latest_cursor_update(&self) -> Result<Option<i64>> {
         let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(updated_at) FROM cursors")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.read)
             .await?;
         Ok(latest)
     }

@@ -34,7 +34,11 @@ pub enum Dialect {
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Writes and transactions.
     pool: AnyPool,
+    /// Plain reads. On SQLite a separate pool of read-only connections, which
+    /// WAL lets run beside the single writer; on PostgreSQL the same pool.
+    read: AnyPool,
     dialect: Dialect,
 }
 
@@ -48,36 +52,30 @@ impl Store {
             Dialect::Postgres
         };
         let pool = match dialect {
-            // One connection: SQLite has one writer anyway, and a single
-            // connection rules out "database is locked" between our own
-            // transactions. Other processes (the token CLI) wait on the
+            // One writer connection: SQLite has one writer anyway, and a
+            // single connection rules out "database is locked" between our
+            // own transactions. Other processes (the token CLI) wait on the
             // busy timeout instead.
-            Dialect::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
-            }
+            Dialect::Sqlite => sqlite_pool(url, 1, false).await?,
             Dialect::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?
             }
         };
-        let store = Self { pool, dialect };
+        let read = pool.clone();
+        let mut store = Self {
+            pool,
+            read,
+            dialect,
+        };
         store.migrator().run(&store.pool).await?;
+        // Readers open after the migrations, so they see the schema.
+        if dialect == Dialect::Sqlite {
+            store.read = sqlite_pool(url, 4, true).await?;
+        }
         Ok(store)
     }
 
@@ -106,8 +104,30 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.read.close().await;
         self.pool.close().await;
     }
+}
+
+async fn sqlite_pool(url: &str, connections: u32, read_only: bool) -> Result<AnyPool> {
+    let pragmas: &'static str = if read_only {
+        "PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;"
+    } else {
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
 }
 
 /// Milliseconds since the Unix epoch.
