@@ -7,12 +7,15 @@ mod worker;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{bearer, hash_token};
@@ -54,6 +57,9 @@ pub const ROUTES: &[&str] = &[
     "/openapi.json",
 ];
 
+/// Time a request may take beyond the longest long poll.
+const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
+
 /// The whole API, ready to serve or to call with `oneshot` in tests.
 pub fn app(coordinator: Arc<Coordinator>) -> Router {
     let max_body = coordinator.config.max_body_bytes;
@@ -65,6 +71,12 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
         .layer(middleware::from_fn_with_state(
             coordinator.clone(),
             identify,
+        ))
+        // A bound on every request, above the longest poll, so a stuck
+        // store call cannot hold a connection forever.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(coordinator.config.max_poll_ms) + REQUEST_TIMEOUT_MARGIN,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(coordinator)
