@@ -85,18 +85,7 @@ struct BenchArgs {
 /// Exit status for usage and configuration errors.
 const USAGE_ERROR: u8 = 2;
 
-/// Entry point for a synchronous `main`: runs on its own async runtime.
-pub(crate) fn main(args: Args) -> ExitCode {
-    match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime.block_on(run(args)),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Entry point for an async `main`.
+/// Runs one `outlayer coordinator` command (inside `main`'s async runtime).
 pub(crate) async fn run(args: Args) -> ExitCode {
     match dispatch(args).await {
         Ok(code) => code,

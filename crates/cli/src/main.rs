@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod coordinator;
+mod run;
 
 #[derive(Parser)]
 #[command(
@@ -19,23 +20,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the JSON shape of the default resource limits.
-    Limits,
+    /// Run a WebAssembly program locally with the worker's runtime and limits.
+    Run(run::Args),
     /// Serve the coordinator, manage worker tokens, benchmark.
     Coordinator(coordinator::Args),
 }
 
+/// Exit status for usage and configuration errors (clap uses it too).
+const USAGE_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Limits => {
-            let limits = outlayer_types::ResourceLimits::default();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&limits).expect("limits serialise")
-            );
-            ExitCode::SUCCESS
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(USAGE_ERROR);
         }
-        Command::Coordinator(args) => coordinator::main(args),
-    }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::main(args).await,
+            Command::Coordinator(args) => Ok(coordinator::run(args).await),
+        }
+    });
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(USAGE_ERROR)
+    })
 }

@@ -1,0 +1,218 @@
+//! `outlayer run`: the worker's runtime and limits on a developer's machine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use clap::ValueEnum;
+use outlayer_runtime::{
+    ErrorKind, Execution, ExecutionType, HttpPolicy, Outcome, P1Engine, Randomness, Runtime,
+    RuntimeConfig,
+};
+use outlayer_types::{ExecutionOutput, ResourceLimits, ResponseFormat};
+use serde_json::json;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The program: a WASI P1 module or a P2 component.
+    wasm: PathBuf,
+    /// Input (the program's stdin).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// Read the input from a file (`-` for standard input).
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// A variable for the program's environment (repeatable).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_key_value)]
+    env: Vec<(String, String)>,
+    /// Secrets as a JSON object of name → value, exposed as environment variables.
+    #[arg(long)]
+    secrets_file: Option<PathBuf>,
+    #[arg(long, default_value_t = ResourceLimits::DEFAULT_MAX_INSTRUCTIONS)]
+    max_instructions: u64,
+    #[arg(long, default_value_t = ResourceLimits::DEFAULT_MAX_MEMORY_MB)]
+    max_memory_mb: u32,
+    #[arg(long, default_value_t = ResourceLimits::DEFAULT_MAX_EXECUTION_SECONDS)]
+    max_seconds: u64,
+    /// Cap on stdout (the result).
+    #[arg(long, default_value_t = outlayer_runtime::DEFAULT_MAX_OUTPUT_BYTES)]
+    max_output_bytes: usize,
+    /// Engine for P1 modules (components always run on wasmtime).
+    #[arg(long, value_enum, default_value_t = EngineArg::Wasmtime)]
+    engine: EngineArg,
+    /// How stdout becomes the result.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// 32 bytes of hex: make WASI randomness a deterministic stream.
+    #[arg(long, value_name = "HEX64", value_parser = parse_seed)]
+    seed: Option<[u8; 32]>,
+    /// Allow outbound HTTP (P2) only to this host (repeatable). An IP literal
+    /// or `localhost` also allows that private address.
+    #[arg(long = "allow-http", value_name = "HOST")]
+    allow_http: Vec<String>,
+    /// Print exactly one JSON object describing the outcome.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Wasmtime,
+    Wasmi,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Bytes,
+}
+
+fn parse_key_value(arg: &str) -> Result<(String, String), String> {
+    arg.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected K=V, got {arg:?}"))
+}
+
+fn parse_seed(arg: &str) -> Result<[u8; 32], String> {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(arg, &mut seed).map_err(|e| format!("expected 64 hex characters: {e}"))?;
+    Ok(seed)
+}
+
+pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
+    let wasm = std::fs::read(&args.wasm)
+        .with_context(|| format!("cannot read {}", args.wasm.display()))?;
+    let execution = execution_from(&args)?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let outcome = runtime.execute(Arc::<[u8]>::from(wasm), execution).await;
+
+    if args.json {
+        println!("{}", outcome_json(&outcome));
+    } else {
+        print_human(&outcome)?;
+    }
+    Ok(match &outcome.error {
+        None => ExitCode::SUCCESS,
+        Some(f) if f.kind == ErrorKind::ReservedEnv => ExitCode::from(crate::USAGE_ERROR),
+        Some(_) => ExitCode::FAILURE,
+    })
+}
+
+fn execution_from(args: &Args) -> anyhow::Result<Execution> {
+    let input = match (&args.input, &args.input_file) {
+        (Some(text), _) => text.clone().into_bytes(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .context("cannot read standard input")?;
+            buf
+        }
+        (None, Some(path)) => std::fs::read(path)
+            .with_context(|| format!("cannot read input file {}", path.display()))?,
+        (None, None) => Vec::new(),
+    };
+    let secrets: BTreeMap<String, String> = match &args.secrets_file {
+        Some(path) => {
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read secrets file {}", path.display()))?;
+            // Never echo the file's content: it holds secrets.
+            serde_json::from_slice(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "secrets file {} must be a JSON object of string values (line {}, column {})",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                )
+            })?
+        }
+        None => BTreeMap::new(),
+    };
+    if args.max_seconds == 0 || args.max_instructions == 0 || args.max_memory_mb == 0 {
+        bail!("--max-seconds, --max-instructions and --max-memory-mb must be greater than zero");
+    }
+    Ok(Execution {
+        input,
+        limits: ResourceLimits {
+            max_instructions: args.max_instructions,
+            max_memory_mb: args.max_memory_mb,
+            max_execution_seconds: args.max_seconds,
+        },
+        response_format: match args.format {
+            FormatArg::Text => ResponseFormat::Text,
+            FormatArg::Json => ResponseFormat::Json,
+            FormatArg::Bytes => ResponseFormat::Bytes,
+        },
+        context: None,
+        execution_type: ExecutionType::Local,
+        env: args.env.iter().cloned().collect(),
+        secrets,
+        randomness: args.seed.map_or(Randomness::Os, Randomness::Seeded),
+        http: HttpPolicy {
+            allowed_hosts: args.allow_http.clone(),
+            request_timeout: Duration::from_secs(args.max_seconds.min(30)),
+            ..HttpPolicy::default()
+        },
+        engine: match args.engine {
+            EngineArg::Wasmtime => P1Engine::Wasmtime,
+            EngineArg::Wasmi => P1Engine::Wasmi,
+        },
+        max_output_bytes: args.max_output_bytes,
+    })
+}
+
+/// The `--json` shape: one object, stable field names.
+pub(crate) fn outcome_json(outcome: &Outcome) -> serde_json::Value {
+    let output = match &outcome.output {
+        None => serde_json::Value::Null,
+        Some(ExecutionOutput::Text(text)) => json!(text),
+        Some(ExecutionOutput::Json(value)) => value.clone(),
+        Some(ExecutionOutput::Bytes(bytes)) => {
+            json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+    };
+    json!({
+        "success": outcome.success(),
+        "output": output,
+        "error": outcome.error.as_ref().map(|f| json!({"kind": f.kind, "message": f.message})),
+        "exit_code": outcome.exit_code,
+        "metrics": outcome.metrics,
+        "stderr": outcome.stderr,
+    })
+}
+
+/// Program output on stdout; diagnostics and the summary on stderr, so the
+/// result can be piped.
+fn print_human(outcome: &Outcome) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match &outcome.output {
+        Some(ExecutionOutput::Text(text)) => stdout.write_all(text.as_bytes())?,
+        Some(ExecutionOutput::Json(value)) => writeln!(stdout, "{value:#}")?,
+        Some(ExecutionOutput::Bytes(bytes)) => stdout.write_all(bytes)?,
+        None => {}
+    }
+    stdout.flush()?;
+    if !outcome.stderr.is_empty() {
+        eprintln!(
+            "--- program stderr (tail) ---\n{}",
+            outcome.stderr.trim_end()
+        );
+    }
+    let m = &outcome.metrics;
+    let status = match &outcome.error {
+        None => "ok".to_owned(),
+        Some(f) => format!("failed: {} ({})", f.kind, f.message),
+    };
+    eprintln!(
+        "--- {status}\n    instructions {}  time {} ms  peak memory {:.1} MiB",
+        m.instructions,
+        m.time_ms,
+        m.peak_memory_bytes as f64 / (1024.0 * 1024.0)
+    );
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! wasmtime: WASI P1 core modules and P2 components (`wasi:cli/run`).
+//! One engine (fuel and epoch interruption on) and one linker per world,
+//! built once; a fresh `Store` with its own limits per execution.
+
+use std::time::Instant;
+
+use wasmtime::component::{Component, ResourceTable};
+use wasmtime::{Engine, InstancePre, Linker, Module, Store, UpdateDeadline};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::p2::{WasiHttpCtxView, WasiHttpView};
+
+use crate::classify::{RunEnd, classify_wasmtime, finish};
+use crate::clocks::{MonotonicClock, WallClock};
+use crate::config::RuntimeConfig;
+use crate::execution::Execution;
+use crate::guest::{Guest, PROGRAM_NAME};
+use crate::http::PolicyHooks;
+use crate::limiter::MemoryLimiter;
+use crate::outcome::{ErrorKind, Failure, Outcome};
+use crate::random::Stream;
+
+pub(crate) struct P1State {
+    wasi: WasiP1Ctx,
+    limiter: MemoryLimiter,
+}
+
+pub(crate) struct P2State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: PolicyHooks,
+    limiter: MemoryLimiter,
+}
+
+impl WasiView for P2State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for P2State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+trait Limited {
+    fn limiter(&mut self) -> &mut MemoryLimiter;
+}
+
+impl Limited for P1State {
+    fn limiter(&mut self) -> &mut MemoryLimiter {
+        &mut self.limiter
+    }
+}
+
+impl Limited for P2State {
+    fn limiter(&mut self) -> &mut MemoryLimiter {
+        &mut self.limiter
+    }
+}
+
+pub(crate) struct WasmtimeEngine {
+    engine: Engine,
+    p1_linker: Linker<P1State>,
+    p2_linker: wasmtime::component::Linker<P2State>,
+}
+
+impl WasmtimeEngine {
+    pub(crate) fn new(config: &RuntimeConfig) -> wasmtime::Result<Self> {
+        let mut wasm = wasmtime::Config::new();
+        wasm.consume_fuel(true)
+            .epoch_interruption(true)
+            .wasm_component_model(true)
+            // Shared memory would let a guest outlive its store's limits.
+            .wasm_threads(false)
+            .max_wasm_stack(config.max_wasm_stack_bytes)
+            // Async calls run on a fiber whose stack must hold the wasm stack
+            // plus host frames.
+            .async_stack_size(config.max_wasm_stack_bytes + 1024 * 1024);
+        let engine = Engine::new(&wasm)?;
+
+        let mut p1_linker = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_async(&mut p1_linker, |s: &mut P1State| &mut s.wasi)?;
+
+        let mut p2_linker = wasmtime::component::Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut p2_linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut p2_linker)?;
+
+        Ok(Self {
+            engine,
+            p1_linker,
+            p2_linker,
+        })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn compile_module(&self, wasm: &[u8]) -> Result<InstancePre<P1State>, Failure> {
+        let module = Module::new(&self.engine, wasm).map_err(invalid_program)?;
+        if !matches!(
+            module.get_export("_start"),
+            Some(wasmtime::ExternType::Func(_))
+        ) {
+            return Err(Failure::new(
+                ErrorKind::MissingEntrypoint,
+                "module does not export a `_start` function (WASI P1 command)",
+            ));
+        }
+        self.p1_linker
+            .instantiate_pre(&module)
+            .map_err(unsupported_import)
+    }
+
+    pub(crate) fn compile_component(&self, wasm: &[u8]) -> Result<CommandPre<P2State>, Failure> {
+        let component = Component::new(&self.engine, wasm).map_err(invalid_program)?;
+        let pre = self
+            .p2_linker
+            .instantiate_pre(&component)
+            .map_err(unsupported_import)?;
+        CommandPre::new(pre).map_err(|e| {
+            Failure::new(
+                ErrorKind::MissingEntrypoint,
+                format!("component does not export `wasi:cli/run`: {e}"),
+            )
+        })
+    }
+}
+
+fn invalid_program(error: wasmtime::Error) -> Failure {
+    Failure::new(ErrorKind::InvalidProgram, format!("{error:#}"))
+}
+
+fn unsupported_import(error: wasmtime::Error) -> Failure {
+    Failure::new(
+        ErrorKind::InvalidProgram,
+        format!("imports something the sandbox does not provide: {error:#}"),
+    )
+}
+
+/// The WASI context both worlds share: memory streams, the guest's
+/// environment, derived randomness and clocks, no files, no sockets.
+fn wasi_builder(execution: &Execution, guest: &Guest) -> WasiCtxBuilder {
+    let mut builder = WasiCtxBuilder::new();
+    let mut seed_source = execution.randomness.rng(Stream::InsecureSeed);
+    builder
+        .stdin(MemoryInputPipe::new(execution.input.clone()))
+        .stdout(guest.stdout.clone())
+        .stderr(guest.stderr.clone())
+        .envs(&guest.env)
+        .arg(PROGRAM_NAME)
+        .secure_random(execution.randomness.rng(Stream::Secure))
+        .insecure_random(execution.randomness.rng(Stream::Insecure))
+        .insecure_random_seed(
+            u128::from(rand_core::Rng::next_u64(&mut seed_source)) << 64
+                | u128::from(rand_core::Rng::next_u64(&mut seed_source)),
+        )
+        .wall_clock(WallClock(guest.clock.clone()))
+        .monotonic_clock(MonotonicClock(guest.clock.clone()))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }));
+    builder
+}
+
+/// A store with this execution's fuel, deadline and memory limits.
+fn new_store<T: Limited + Send + 'static>(
+    engine: &Engine,
+    state: T,
+    execution: &Execution,
+    guest: &Guest,
+) -> Store<T> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| s.limiter());
+    store
+        .set_fuel(execution.limits.max_instructions)
+        .expect("fuel is enabled on this engine");
+    let deadline = guest.deadline;
+    let timeout = guest.deadline_exceeded(execution);
+    let seconds = timeout.seconds;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(wasmtime::Error::new(crate::guest::DeadlineExceeded {
+                seconds,
+            }))
+        } else {
+            Ok(UpdateDeadline::Continue(1))
+        }
+    });
+    store
+}
+
+fn limiter_for(execution: &Execution, config: &RuntimeConfig) -> MemoryLimiter {
+    MemoryLimiter::new(execution.max_memory_bytes(), config.max_table_elements)
+}
+
+pub(crate) async fn run_module(
+    pre: &InstancePre<P1State>,
+    config: &RuntimeConfig,
+    execution: &Execution,
+    guest: Guest,
+) -> Outcome {
+    let state = P1State {
+        wasi: wasi_builder(execution, &guest).build_p1(),
+        limiter: limiter_for(execution, config),
+    };
+    let mut store = new_store(pre.module().engine(), state, execution, &guest);
+    let run = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        start.call_async(&mut store, ()).await
+    };
+    let result = tokio::time::timeout_at(guest.deadline.into(), run).await;
+    let end = match result {
+        Ok(Ok(())) => RunEnd::Completed,
+        Ok(Err(error)) => classify_wasmtime(&error, store.data().limiter.denied()),
+        // Blocked in a host call (a sleep) when the deadline passed.
+        Err(_) => RunEnd::Failed(Failure::new(
+            ErrorKind::Timeout,
+            guest.deadline_exceeded(execution).to_string(),
+        )),
+    };
+    let instructions = fuel_used(&store, execution, &end);
+    let peak = store.data().limiter.peak_memory_bytes();
+    finish(execution, &guest, end, instructions, peak)
+}
+
+pub(crate) async fn run_component(
+    pre: &CommandPre<P2State>,
+    config: &RuntimeConfig,
+    execution: &Execution,
+    guest: Guest,
+) -> Outcome {
+    let state = P2State {
+        wasi: wasi_builder(execution, &guest).build(),
+        table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        hooks: PolicyHooks::new(execution.http.clone()),
+        limiter: limiter_for(execution, config),
+    };
+    let mut store = new_store(pre.engine(), state, execution, &guest);
+    let run = async {
+        let command = pre.instantiate_async(&mut store).await?;
+        command.wasi_cli_run().call_run(&mut store).await
+    };
+    let result = tokio::time::timeout_at(guest.deadline.into(), run).await;
+    let end = match result {
+        Ok(Ok(Ok(()))) => RunEnd::Completed,
+        // `run` returning `err` is how a component reports failure without
+        // an explicit exit code.
+        Ok(Ok(Err(()))) => match store.data().limiter.denied() {
+            Some(reason) => RunEnd::Failed(Failure::new(ErrorKind::MemoryLimit, reason)),
+            None => RunEnd::Exited(1),
+        },
+        Ok(Err(error)) => classify_wasmtime(&error, store.data().limiter.denied()),
+        Err(_) => RunEnd::Failed(Failure::new(
+            ErrorKind::Timeout,
+            guest.deadline_exceeded(execution).to_string(),
+        )),
+    };
+    let instructions = fuel_used(&store, execution, &end);
+    let peak = store.data().limiter.peak_memory_bytes();
+    finish(execution, &guest, end, instructions, peak)
+}
+
+/// Fuel consumed. After a timeout the engine's remaining-fuel counter is not
+/// reliable (the interrupt lands between fuel checkpoints), and the program
+/// did run until its deadline: bill the full budget.
+fn fuel_used<T>(store: &Store<T>, execution: &Execution, end: &RunEnd) -> u64 {
+    let budget = execution.limits.max_instructions;
+    match end {
+        RunEnd::Failed(f) if matches!(f.kind, ErrorKind::Timeout | ErrorKind::FuelExhausted) => {
+            budget
+        }
+        _ => budget.saturating_sub(store.get_fuel().unwrap_or(0)),
+    }
+}
