@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod coordinator;
 mod keystore;
 mod run;
 mod secrets;
@@ -31,6 +32,8 @@ enum Command {
     Keystore(keystore::Args),
     /// Encrypt secrets for the contract's `store_secrets`.
     Secrets(secrets::Args),
+    /// Serve the coordinator, manage worker tokens, benchmark.
+    Coordinator(coordinator::Args),
 }
 
 impl Command {
@@ -38,7 +41,7 @@ impl Command {
     /// stderr stays readable. `RUST_LOG` overrides either.
     fn default_log_level(&self) -> &'static str {
         match self {
-            Self::Keystore(_) => "info",
+            Self::Keystore(_) | Self::Coordinator(_) => "info",
             Self::Run(_) | Self::Secrets(_) => "warn",
         }
     }
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             Command::Run(args) => run::main(args).await,
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,
+            Command::Coordinator(args) => Ok(coordinator::run(args).await),
         }
     });
     result.unwrap_or_else(|e| {

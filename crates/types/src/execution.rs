@@ -3,6 +3,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use near_account_id::AccountId;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::serde_helpers::{base64_bytes, hex_32};
 
@@ -60,6 +61,29 @@ impl CodeSource {
         match self {
             Self::GitHub { build_target, .. } | Self::WasmUrl { build_target, .. } => *build_target,
         }
+    }
+
+    /// The key the built program is cached under: SHA-256 (hex) of
+    /// `repo:commit:target` for a repository, the declared content hash
+    /// (lower-case) for a prebuilt binary. Same source, same key, on every
+    /// worker and coordinator.
+    pub fn artifact_checksum(&self) -> String {
+        match self {
+            Self::GitHub {
+                repo,
+                commit,
+                build_target,
+            } => {
+                let key = format!("{repo}:{commit}:{}", build_target.as_str());
+                hex::encode(Sha256::digest(key.as_bytes()))
+            }
+            Self::WasmUrl { hash, .. } => hash.to_ascii_lowercase(),
+        }
+    }
+
+    /// Whether a worker must build this source before running it.
+    pub fn needs_build(&self) -> bool {
+        matches!(self, Self::GitHub { .. })
     }
 }
 

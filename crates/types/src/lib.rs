@@ -8,6 +8,7 @@
 
 mod amount;
 mod contract;
+pub mod coordinator;
 pub mod env;
 mod events;
 mod execution;

@@ -1,0 +1,117 @@
+//! The HTTP API: the router, the caller identification and rate-limit layer,
+//! and extractors that turn every malformed input into a 4xx with a message.
+
+mod extract;
+mod public;
+mod worker;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{bearer, hash_token};
+use crate::error::Error;
+use crate::ratelimit::BucketKey;
+use crate::service::Coordinator;
+
+pub use extract::Worker;
+
+/// Who is calling, decided once per request by [`identify`].
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// Presented a live worker token (its name).
+    Worker(String),
+    Anonymous,
+}
+
+/// Every route path, for the OpenAPI completeness test. Keep in step with
+/// the routers in `worker.rs` and `public.rs`.
+pub const ROUTES: &[&str] = &[
+    "/executions",
+    "/jobs/poll",
+    "/jobs/claim",
+    "/jobs/{id}/heartbeat",
+    "/jobs/{id}/complete",
+    "/artifacts/{checksum}",
+    "/locks/acquire",
+    "/locks/release",
+    "/workers/heartbeat",
+    "/monitor/cursor/{name}",
+    "/health",
+    "/health/detailed",
+    "/public/stats",
+    "/public/jobs",
+    "/public/workers",
+    "/public/artifacts/{checksum}/exists",
+    "/metrics",
+    "/secrets/pubkey",
+    "/openapi.json",
+];
+
+/// Time a request may take beyond the longest long poll.
+const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
+
+/// The whole API, ready to serve or to call with `oneshot` in tests.
+pub fn app(coordinator: Arc<Coordinator>) -> Router {
+    let max_body = coordinator.config.max_body_bytes;
+    Router::new()
+        .merge(worker::router(coordinator.config.max_artifact_bytes))
+        .merge(public::router())
+        .fallback(|| async { Error::NotFound("no such route".into()) })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            coordinator.clone(),
+            identify,
+        ))
+        // A bound on every request, above the longest poll, so a stuck
+        // store call cannot hold a connection forever.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(coordinator.config.max_poll_ms) + REQUEST_TIMEOUT_MARGIN,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(coordinator)
+}
+
+/// Identifies the caller (token or client address) and applies its rate
+/// limit before any handler runs. Invalid tokens are charged to the
+/// address's bucket, so guessing tokens does not buy a bigger budget.
+async fn identify(
+    State(coordinator): State<Arc<Coordinator>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let addr = coordinator.limiter.client_addr(peer, request.headers());
+    let caller = match bearer(request.headers()) {
+        Some(token) => match coordinator.store.token_name(&hash_token(token)).await {
+            Ok(Some(name)) => Caller::Worker(name),
+            Ok(None) => Caller::Anonymous,
+            Err(e) => return e.into_response(),
+        },
+        None => Caller::Anonymous,
+    };
+    let bucket = match &caller {
+        Caller::Worker(name) => BucketKey::Token(name.clone()),
+        Caller::Anonymous => BucketKey::Addr(addr),
+    };
+    if let Err(retry_after_secs) = coordinator.limiter.check(bucket) {
+        coordinator.metrics.rate_limited();
+        return Error::RateLimited { retry_after_secs }.into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}

@@ -1,0 +1,170 @@
+//! Public routes (no token, rate-limited per address): health, stats, recent
+//! jobs, workers, artifact existence, Prometheus metrics, the OpenAPI
+//! document and the keystore public-key proxy.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use outlayer_types::coordinator::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::{ApiPath, ApiQuery};
+use crate::error::{Error, Result};
+use crate::metrics::{gauge, sample};
+use crate::service::Coordinator;
+use crate::store::{JobFilter, now_ms};
+
+pub(super) fn router() -> Router<Arc<Coordinator>> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/detailed", get(health_detailed))
+        .route("/public/stats", get(stats))
+        .route("/public/jobs", get(jobs))
+        .route("/public/workers", get(workers))
+        .route("/public/artifacts/{checksum}/exists", get(artifact_exists))
+        .route("/metrics", get(metrics))
+        .route("/secrets/pubkey", post(secrets_pubkey))
+        .route("/openapi.json", get(openapi))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn health_detailed(State(c): State<Arc<Coordinator>>) -> Response {
+    let report = c.health().await;
+    let status = if report.status == HealthStatus::Unhealthy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(report)).into_response()
+}
+
+async fn stats(State(c): State<Arc<Coordinator>>) -> Result<Json<CoordinatorStats>> {
+    Ok(Json(c.stats().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    state: Option<JobState>,
+    job_type: Option<JobType>,
+    request_id: Option<u64>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+const MAX_PAGE: u64 = 500;
+
+async fn jobs(
+    State(c): State<Arc<Coordinator>>,
+    ApiQuery(query): ApiQuery<JobsQuery>,
+) -> Result<Json<JobsPage>> {
+    let limit = query.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::BadRequest(format!("limit must be 1-{MAX_PAGE}")));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset > i64::MAX as u64 / 2 {
+        return Err(Error::BadRequest("offset out of range".into()));
+    }
+    let filter = JobFilter {
+        state: query.state,
+        job_type: query.job_type,
+        request_id: query.request_id,
+        limit: limit + 1,
+        offset,
+    };
+    let mut jobs = c.store.list_jobs(&filter).await?;
+    let more = jobs.len() as u64 > limit;
+    jobs.truncate(limit as usize);
+    Ok(Json(JobsPage {
+        next_offset: more.then_some(offset + limit),
+        jobs,
+    }))
+}
+
+async fn workers(State(c): State<Arc<Coordinator>>) -> Result<Json<Vec<WorkerInfo>>> {
+    let since = now_ms() - c.config.worker_timeout_ms as i64;
+    Ok(Json(c.store.list_workers(since).await?))
+}
+
+async fn artifact_exists(
+    State(c): State<Arc<Coordinator>>,
+    ApiPath(checksum): ApiPath<String>,
+) -> Result<Json<ArtifactStatus>> {
+    let size = c.artifacts.exists(&checksum).await?;
+    Ok(Json(ArtifactStatus {
+        checksum,
+        exists: size.is_some(),
+        size,
+    }))
+}
+
+async fn metrics(State(c): State<Arc<Coordinator>>) -> Result<Response> {
+    let mut out = String::new();
+    c.metrics.render(&mut out);
+    gauge(&mut out, "jobs", "Jobs by type and state");
+    let jobs = c.store.job_state_counts().await?;
+    for (state, n) in jobs {
+        sample(
+            &mut out,
+            "jobs",
+            &format!("{{state=\"{}\"}}", state.as_str()),
+            n,
+        );
+    }
+    gauge(&mut out, "requests", "Requests by status");
+    for (status, n) in c.store.request_status_counts().await? {
+        sample(
+            &mut out,
+            "requests",
+            &format!("{{status=\"{}\"}}", status.as_str()),
+            n,
+        );
+    }
+    let since = now_ms() - c.config.worker_timeout_ms as i64;
+    let active = c
+        .store
+        .list_workers(since)
+        .await?
+        .iter()
+        .filter(|w| w.active)
+        .count();
+    gauge(&mut out, "workers_active", "Workers seen recently");
+    sample(&mut out, "workers_active", "", active as u64);
+    let (count, bytes) = c.store.artifact_totals().await?;
+    gauge(&mut out, "artifacts", "Cached artifacts");
+    sample(&mut out, "artifacts", "", count);
+    gauge(&mut out, "artifact_bytes", "Bytes of cached artifacts");
+    sample(&mut out, "artifact_bytes", "", bytes);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
+
+/// Forwards the body to the keystore unchanged (it must be JSON) and returns
+/// the keystore's status and body.
+async fn secrets_pubkey(State(c): State<Arc<Coordinator>>, body: Bytes) -> Result<Response> {
+    if serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+        return Err(Error::BadRequest("body must be JSON".into()));
+    }
+    let Some(keystore) = &c.keystore else {
+        return Err(Error::Unavailable("no keystore is configured".into()));
+    };
+    let (status, body) = keystore.pubkey(body).await?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+        .into_response()
+}

@@ -1,0 +1,357 @@
+//! Routes for workers and event monitors (bearer token required): requests,
+//! polling, claims, leases, completion, artifacts, locks, heartbeats, cursors.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use outlayer_types::coordinator::*;
+use serde_json::json;
+
+use super::Worker;
+use super::extract::{ApiJson, ApiPath};
+use crate::auth::random_hex;
+use crate::error::{Error, Result};
+use crate::service::Coordinator;
+use crate::store::now_ms;
+
+pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
+    Router::new()
+        .route("/executions", post(create_execution))
+        .route("/jobs/poll", post(poll))
+        .route("/jobs/claim", post(claim))
+        .route("/jobs/{id}/heartbeat", post(extend_lease))
+        .route("/jobs/{id}/complete", post(complete))
+        .route(
+            "/artifacts/{checksum}",
+            put(upload_artifact)
+                .get(download_artifact)
+                .layer(DefaultBodyLimit::max(max_artifact_bytes)),
+        )
+        .route("/locks/acquire", post(acquire_lock))
+        .route("/locks/release", post(release_lock))
+        .route("/workers/heartbeat", post(worker_heartbeat))
+        .route("/monitor/cursor/{name}", get(get_cursor).put(set_cursor))
+}
+
+/// Identifiers (worker ids, lock keys, cursor names) are shown in listings
+/// and logs: bounded and printable.
+fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
+    let ok = !value.is_empty() && value.len() <= max && value.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!(
+            "{what} must be 1-{max} printable ASCII characters without spaces"
+        )))
+    }
+}
+
+fn check_capabilities(capabilities: &[JobType]) -> Result<()> {
+    if capabilities.is_empty() {
+        return Err(Error::BadRequest("capabilities must not be empty".into()));
+    }
+    Ok(())
+}
+
+async fn create_execution(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<CreateExecution>,
+) -> Result<impl IntoResponse> {
+    let request = body.request;
+    if i64::try_from(request.context.request_id).is_err() {
+        return Err(Error::BadRequest("request_id out of range".into()));
+    }
+    let checksum = request.code_source.artifact_checksum();
+    let cached =
+        request.code_source.needs_build() && c.artifacts.exists(&checksum).await?.is_some();
+    let created = c.store.create_request(&request, cached, now_ms()).await?;
+    if created.created {
+        c.metrics.request_created();
+        c.wake(created.first_job).await;
+    }
+    let status = if created.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let response = CreateExecutionResponse {
+        request_id: request.context.request_id,
+        created: created.created,
+        status: created.status,
+        first_job: created.first_job.job_type,
+        artifact_checksum: created.artifact_checksum,
+    };
+    Ok((status, Json(response)))
+}
+
+/// Long poll: returns a pending job offer as soon as the queue wakes us, or
+/// `null` when the (capped) wait runs out. Between queue waits the store is
+/// asked directly, so a lost wake-up delays a job by at most one slice.
+async fn poll(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<PollJobs>,
+) -> Result<Json<PollResponse>> {
+    check_name("worker_id", &body.worker_id, 128)?;
+    check_capabilities(&body.capabilities)?;
+    let wait = body
+        .timeout_ms
+        .unwrap_or(c.config.max_poll_ms)
+        .min(c.config.max_poll_ms);
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
+    const SLICE: Duration = Duration::from_secs(1);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let popped = match c.queue.pop(&body.capabilities, left.min(SLICE)).await {
+            Ok(popped) => popped,
+            Err(e) => {
+                // The queue is down: the store still knows the work. Wait a
+                // little so a dead queue does not turn polls into a spin.
+                tracing::warn!(error = %e, "queue pop failed; falling back to the store");
+                tokio::time::sleep(left.min(Duration::from_millis(200))).await;
+                None
+            }
+        };
+        let offer = match popped {
+            Some(id) => c.store.pending_offer(id, &body.capabilities).await?,
+            None => c.store.first_pending(&body.capabilities).await?,
+        };
+        if let Some(job) = offer {
+            return Ok(Json(PollResponse { job: Some(job) }));
+        }
+        if popped.is_none() && (tokio::time::Instant::now() >= deadline || c.stopping()) {
+            return Ok(Json(PollResponse { job: None }));
+        }
+    }
+}
+
+async fn claim(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<ClaimJob>,
+) -> Result<Json<ClaimedJob>> {
+    check_name("worker_id", &body.worker_id, 128)?;
+    check_capabilities(&body.capabilities)?;
+    let lease_token = random_hex(16)?;
+    let claimed = c
+        .store
+        .claim(
+            body.job_id,
+            &body.capabilities,
+            &body.worker_id,
+            &lease_token,
+            c.config.lease_ms,
+            now_ms(),
+        )
+        .await?;
+    let Some(row) = claimed else {
+        c.metrics.claim_conflict();
+        return Err(match body.job_id {
+            Some(id) => Error::Conflict(format!(
+                "job {id} is not pending (claimed by another worker, finished, or unknown)"
+            )),
+            None => Error::NotFound("no pending job of these types".into()),
+        });
+    };
+    c.metrics.job_claimed();
+    Ok(Json(ClaimedJob {
+        job_id: row.offer.job_id,
+        job_type: row.offer.job_type,
+        request_id: row.offer.request_id,
+        attempt: row.attempt,
+        lease_token: row.lease_token,
+        lease_expires_at_ms: row.lease_expires_at_ms,
+        artifact_checksum: row.artifact_checksum,
+        request: row.request,
+    }))
+}
+
+async fn extend_lease(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(body): ApiJson<ExtendLease>,
+) -> Result<Json<LeaseExtended>> {
+    let extended = c
+        .store
+        .extend_lease(id, &body.lease_token, c.config.lease_ms, now_ms())
+        .await?;
+    match extended {
+        Some(lease_expires_at_ms) => Ok(Json(LeaseExtended {
+            lease_expires_at_ms,
+        })),
+        None => Err(Error::Conflict(format!(
+            "job {id} is not held under this lease (expired, re-claimed or finished)"
+        ))),
+    }
+}
+
+async fn complete(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(body): ApiJson<CompleteJob>,
+) -> Result<Json<JobCompleted>> {
+    match (body.success, body.error_category) {
+        (false, None) => {
+            return Err(Error::BadRequest(
+                "a failed job needs an error_category".into(),
+            ));
+        }
+        (true, Some(_)) => {
+            return Err(Error::BadRequest(
+                "a successful job has no error_category".into(),
+            ));
+        }
+        _ => {}
+    }
+    if body.error.as_ref().is_some_and(|e| e.len() > 2048)
+        || body.output_summary.as_ref().is_some_and(|s| s.len() > 4096)
+    {
+        return Err(Error::BadRequest(
+            "error is limited to 2048 bytes and output_summary to 4096".into(),
+        ));
+    }
+    let outcome = c.store.complete(id, &body, now_ms()).await?;
+    c.metrics.job_finished(body.success);
+    if let Some(next) = outcome.next_job {
+        c.wake(next).await;
+    }
+    Ok(Json(JobCompleted {
+        state: outcome.state,
+        next_job: outcome.next_job,
+    }))
+}
+
+async fn upload_artifact(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(checksum): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ArtifactStatus>)> {
+    let declared = headers
+        .get("x-content-sha256")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::BadRequest("x-content-sha256 is not text".into()))
+        })
+        .transpose()?;
+    c.artifacts.put(&checksum, &body, declared).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ArtifactStatus {
+            checksum,
+            exists: true,
+            size: Some(body.len() as u64),
+        }),
+    ))
+}
+
+async fn download_artifact(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(checksum): ApiPath<String>,
+) -> Result<impl IntoResponse> {
+    let bytes = c.artifacts.get(&checksum, &c.metrics).await?;
+    Ok(([(header::CONTENT_TYPE, "application/wasm")], bytes))
+}
+
+/// Longest lock TTL: a holder that needs longer re-acquires.
+const MAX_LOCK_TTL_MS: u64 = 24 * 3600 * 1000;
+
+async fn acquire_lock(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<AcquireLock>,
+) -> Result<Json<LockGrant>> {
+    check_name("key", &body.key, 256)?;
+    if body.ttl_ms == 0 || body.ttl_ms > MAX_LOCK_TTL_MS {
+        return Err(Error::BadRequest(format!(
+            "ttl_ms must be between 1 and {MAX_LOCK_TTL_MS}"
+        )));
+    }
+    let owner_token = random_hex(16)?;
+    match c
+        .store
+        .acquire_lock(&body.key, &owner_token, body.ttl_ms, now_ms())
+        .await?
+    {
+        Some(expires) => Ok(Json(LockGrant {
+            key: body.key,
+            owner_token,
+            expires_at_ms: expires as u64,
+        })),
+        None => Err(Error::Conflict(format!("lock {} is held", body.key))),
+    }
+}
+
+async fn release_lock(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<ReleaseLock>,
+) -> Result<Json<serde_json::Value>> {
+    check_name("key", &body.key, 256)?;
+    if c.store.release_lock(&body.key, &body.owner_token).await? {
+        Ok(Json(json!({ "released": true })))
+    } else {
+        Err(Error::Conflict(format!(
+            "lock {} is not held with this owner token",
+            body.key
+        )))
+    }
+}
+
+async fn worker_heartbeat(
+    State(c): State<Arc<Coordinator>>,
+    Worker(token_name): Worker,
+    ApiJson(body): ApiJson<WorkerHeartbeat>,
+) -> Result<Json<serde_json::Value>> {
+    check_name("worker_id", &body.worker_id, 128)?;
+    if let Some(version) = &body.version {
+        check_name("version", version, 64)?;
+    }
+    c.store
+        .worker_heartbeat(
+            &body.worker_id,
+            &token_name,
+            body.status,
+            &body.capabilities,
+            body.version.as_deref(),
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn get_cursor(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<BlockCursor>> {
+    check_name("cursor name", &name, 64)?;
+    match c.store.cursor(&name).await? {
+        Some((block_height, _)) => Ok(Json(BlockCursor { block_height })),
+        None => Err(Error::NotFound(format!("no cursor named {name}"))),
+    }
+}
+
+async fn set_cursor(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<BlockCursor>,
+) -> Result<Json<BlockCursor>> {
+    check_name("cursor name", &name, 64)?;
+    c.store
+        .set_cursor(&name, body.block_height, now_ms())
+        .await?;
+    Ok(Json(body))
+}

@@ -1,0 +1,138 @@
+//! Every coordinator setting, parsed once (flags or environment) and passed
+//! down. Defaults suit one machine; the doc line of each says what to use in
+//! production.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address to listen on (production: behind a TLS-terminating proxy).
+    #[arg(long, env = "COORDINATOR_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// PostgreSQL URL (production). Unset: a SQLite file under the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the SQLite database and the artifact cache live.
+    #[arg(
+        long,
+        env = "COORDINATOR_DATA_DIR",
+        default_value = "./data/coordinator"
+    )]
+    pub data_dir: PathBuf,
+    /// Redis URL for queue wake-ups (production). Unset: an in-process queue.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis keys, so several deployments can share one Redis.
+    #[arg(long, env = "REDIS_PREFIX", default_value = "outlayer")]
+    pub redis_prefix: String,
+    /// Keystore base URL (internal network only); `/secrets/pubkey` proxies to it.
+    #[arg(long, env = "KEYSTORE_URL")]
+    pub keystore_url: Option<String>,
+    /// Bearer token the coordinator presents to the keystore.
+    #[arg(long, env = "KEYSTORE_TOKEN", hide_env_values = true)]
+    pub keystore_token: Option<String>,
+    /// Turn worker authentication off. Only for `outlayer dev` on one machine.
+    #[arg(long, env = "COORDINATOR_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// How long a claim holds a job before it is handed out again, unless extended.
+    #[arg(long, env = "COORDINATOR_LEASE_MS", default_value_t = 120_000)]
+    pub lease_ms: u64,
+    /// Claims of one job before it fails with an infrastructure error.
+    #[arg(long, env = "COORDINATOR_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Upper bound on a long poll.
+    #[arg(long, env = "COORDINATOR_MAX_POLL_MS", default_value_t = 30_000)]
+    pub max_poll_ms: u64,
+    /// How often expired leases are reaped and lost wake-ups re-sent.
+    #[arg(long, env = "COORDINATOR_RECONCILE_MS", default_value_t = 2_000)]
+    pub reconcile_ms: u64,
+    /// A pending job not claimed for this long is enqueued again.
+    #[arg(long, env = "COORDINATOR_REQUEUE_MS", default_value_t = 10_000)]
+    pub requeue_ms: u64,
+    /// Total bytes of cached artifacts; least recently used are evicted beyond it.
+    #[arg(long, env = "COORDINATOR_ARTIFACT_CACHE_BYTES", default_value_t = 2 << 30)]
+    pub artifact_cache_bytes: u64,
+    /// Largest artifact upload.
+    #[arg(long, env = "COORDINATOR_MAX_ARTIFACT_BYTES", default_value_t = 64 << 20)]
+    pub max_artifact_bytes: usize,
+    /// Largest JSON body.
+    #[arg(long, env = "COORDINATOR_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// Requests per second per client address without a token.
+    #[arg(long, env = "COORDINATOR_ANON_RPS", default_value_t = 5.0)]
+    pub anon_rps: f64,
+    /// Burst per client address without a token.
+    #[arg(long, env = "COORDINATOR_ANON_BURST", default_value_t = 10.0)]
+    pub anon_burst: f64,
+    /// Requests per second per worker token.
+    #[arg(long, env = "COORDINATOR_KEYED_RPS", default_value_t = 20.0)]
+    pub keyed_rps: f64,
+    /// Burst per worker token.
+    #[arg(long, env = "COORDINATOR_KEYED_BURST", default_value_t = 40.0)]
+    pub keyed_burst: f64,
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated addresses).
+    #[arg(long, env = "COORDINATOR_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A worker not seen for this long counts as gone.
+    #[arg(long, env = "COORDINATOR_WORKER_TIMEOUT_MS", default_value_t = 60_000)]
+    pub worker_timeout_ms: u64,
+    /// The event monitor is lagging when its cursor has not moved for this long.
+    #[arg(
+        long,
+        env = "COORDINATOR_MONITOR_MAX_LAG_MS",
+        default_value_t = 120_000
+    )]
+    pub monitor_max_lag_ms: u64,
+}
+
+impl Config {
+    /// Settings for tests and `outlayer dev`: everything local, nothing shared.
+    pub fn local(data_dir: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: None,
+            data_dir,
+            redis_url: None,
+            redis_prefix: "outlayer".into(),
+            keystore_url: None,
+            keystore_token: None,
+            insecure_no_auth: false,
+            lease_ms: 120_000,
+            max_attempts: 3,
+            max_poll_ms: 30_000,
+            reconcile_ms: 2_000,
+            requeue_ms: 10_000,
+            artifact_cache_bytes: 2 << 30,
+            max_artifact_bytes: 64 << 20,
+            max_body_bytes: 1 << 20,
+            anon_rps: 5.0,
+            anon_burst: 10.0,
+            keyed_rps: 20.0,
+            keyed_burst: 40.0,
+            trusted_proxies: Vec::new(),
+            worker_timeout_ms: 60_000,
+            monitor_max_lag_ms: 120_000,
+        }
+    }
+
+    /// The store URL: PostgreSQL when given, else SQLite in the data directory.
+    pub fn store_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("coordinator.db").display()
+            ),
+        }
+    }
+
+    pub fn artifact_dir(&self) -> PathBuf {
+        self.data_dir.join("artifacts")
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms)
+    }
+}

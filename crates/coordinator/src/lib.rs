@@ -1,0 +1,30 @@
+//! The OutLayer coordinator: the hub workers, event monitors and the
+//! dashboard talk to.
+//!
+//! - [`store`]: the source of truth (PostgreSQL, or SQLite embedded), with
+//!   idempotent requests, atomic claims under leases and lease expiry.
+//! - [`queue`]: wake-ups only (Redis lists, or in-process); losing them loses
+//!   nothing, the reconciler re-sends them.
+//! - [`api`]: the HTTP API (axum), documented at `/openapi.json`.
+//! - [`client`]: a typed client for workers, monitors, tests and benchmarks.
+
+pub mod api;
+pub mod artifacts;
+pub mod auth;
+pub mod bench;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod keystore;
+pub mod metrics;
+pub mod openapi;
+pub mod queue;
+pub mod ratelimit;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+pub use client::CoordinatorClient;
+pub use config::Config;
+pub use error::{Error, Result};
+pub use service::{Coordinator, Running, serve, spawn};

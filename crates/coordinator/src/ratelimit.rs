@@ -1,0 +1,155 @@
+//! Token-bucket rate limits per client address and per worker token. The
+//! client address is the TCP peer; `X-Forwarded-For` is believed only when
+//! the peer is a configured trusted proxy, otherwise anyone could pick their
+//! own bucket by sending the header.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::http::HeaderMap;
+
+/// Requests per second and burst; a non-positive rate turns the limit off.
+#[derive(Clone, Copy, Debug)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BucketKey {
+    Addr(IpAddr),
+    Token(String),
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+pub struct RateLimiter {
+    anonymous: Rate,
+    keyed: Rate,
+    trusted_proxies: Vec<IpAddr>,
+    buckets: Mutex<HashMap<BucketKey, Bucket>>,
+}
+
+/// Buckets kept before idle (full) ones are dropped.
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    pub fn new(anonymous: Rate, keyed: Rate, trusted_proxies: Vec<IpAddr>) -> Self {
+        Self {
+            anonymous,
+            keyed,
+            trusted_proxies,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The address a request really comes from: the peer, or, behind a
+    /// trusted proxy, the nearest untrusted hop in `X-Forwarded-For`.
+    pub fn client_addr(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let hops: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        hops.into_iter()
+            .rev()
+            .find(|hop| !self.trusted_proxies.contains(hop))
+            .unwrap_or(peer)
+    }
+
+    /// Takes one token from the bucket; `Err(seconds)` says when to retry.
+    pub fn check(&self, key: BucketKey) -> Result<(), u64> {
+        let rate = match key {
+            BucketKey::Addr(_) => self.anonymous,
+            BucketKey::Token(_) => self.keyed,
+        };
+        if rate.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("rate limit lock");
+        if buckets.len() >= MAX_BUCKETS {
+            buckets.retain(|_, b| {
+                (b.tokens + now.duration_since(b.last).as_secs_f64() * rate.per_second) < rate.burst
+            });
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: rate.burst,
+            last: now,
+        });
+        let refill = now.duration_since(bucket.last).as_secs_f64() * rate.per_second;
+        bucket.tokens = (bucket.tokens + refill).min(rate.burst);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / rate.per_second;
+            Err(wait.ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(trusted: Vec<IpAddr>) -> RateLimiter {
+        RateLimiter::new(
+            Rate {
+                per_second: 5.0,
+                burst: 10.0,
+            },
+            Rate {
+                per_second: 20.0,
+                burst: 40.0,
+            },
+            trusted,
+        )
+    }
+
+    #[test]
+    fn burst_then_refused_with_retry_after() {
+        let limiter = limiter(vec![]);
+        let key = || BucketKey::Addr("10.0.0.1".parse().unwrap());
+        for _ in 0..10 {
+            assert!(limiter.check(key()).is_ok());
+        }
+        assert_eq!(limiter.check(key()), Err(1));
+        // Another address has its own bucket; a token has a bigger one.
+        assert!(
+            limiter
+                .check(BucketKey::Addr("10.0.0.2".parse().unwrap()))
+                .is_ok()
+        );
+        for _ in 0..40 {
+            assert!(limiter.check(BucketKey::Token("w".into())).is_ok());
+        }
+        assert!(limiter.check(BucketKey::Token("w".into())).is_err());
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.9".parse().unwrap();
+        let limiter = limiter(vec![proxy]);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 5.6.7.8".parse().unwrap());
+        let stranger: IpAddr = "9.9.9.9".parse().unwrap();
+        assert_eq!(limiter.client_addr(stranger, &headers), stranger);
+        assert_eq!(
+            limiter.client_addr(proxy, &headers),
+            "5.6.7.8".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(limiter.client_addr(proxy, &HeaderMap::new()), proxy);
+    }
+}

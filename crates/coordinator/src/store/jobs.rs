@@ -1,0 +1,456 @@
+//! Requests and their jobs: idempotent creation, atomic claims under leases,
+//! completion by the lease holder only, and the reaper's lease expiry.
+
+use outlayer_types::ExecutionRequest;
+use outlayer_types::coordinator::{
+    CompleteJob, ErrorCategory, JobOffer, JobState, JobType, RequestStatus,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Dialect, Store, job_type_list, trusted_sql};
+use crate::error::{Error, Result};
+
+/// What creating a request did.
+#[derive(Clone, Debug)]
+pub struct CreatedRequest {
+    pub created: bool,
+    pub status: RequestStatus,
+    pub first_job: JobOffer,
+    pub artifact_checksum: String,
+}
+
+/// A job just claimed, with what the worker needs to run it.
+#[derive(Clone, Debug)]
+pub struct ClaimedRow {
+    pub offer: JobOffer,
+    pub attempt: u32,
+    pub lease_token: String,
+    pub lease_expires_at_ms: u64,
+    pub artifact_checksum: String,
+    pub request: ExecutionRequest,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompleteOutcome {
+    pub state: JobState,
+    pub next_job: Option<JobOffer>,
+}
+
+/// What one reaper pass did.
+#[derive(Clone, Debug, Default)]
+pub struct ReapOutcome {
+    /// Jobs whose lease expired and that go back to pending.
+    pub requeued: Vec<JobOffer>,
+    /// Jobs that ran out of attempts.
+    pub failed: u64,
+}
+
+/// Filters for the public recent-jobs listing.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilter {
+    pub state: Option<JobState>,
+    pub job_type: Option<JobType>,
+    pub request_id: Option<u64>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
+    i64::try_from(value).map_err(|_| Error::BadRequest(format!("{what} out of range")))
+}
+
+pub(super) fn job_type(row: &AnyRow) -> Result<JobType> {
+    let name: String = row.try_get("job_type")?;
+    JobType::parse(&name).ok_or_else(|| Error::Internal(format!("unknown job type {name}")))
+}
+
+fn offer(row: &AnyRow) -> Result<JobOffer> {
+    Ok(JobOffer {
+        job_id: row.try_get::<i64, _>("id")? as u64,
+        job_type: job_type(row)?,
+        request_id: row.try_get::<i64, _>("request_id")? as u64,
+    })
+}
+
+impl Store {
+    /// Records a request and its first job, once: a second call with the same
+    /// `request_id` and the same content reports the existing request; with
+    /// different content it is a conflict.
+    pub async fn create_request(
+        &self,
+        request: &ExecutionRequest,
+        artifact_cached: bool,
+        now: i64,
+    ) -> Result<CreatedRequest> {
+        let request_id = to_i64(request.context.request_id, "request_id")?;
+        let body = serde_json::to_string(request).map_err(|e| Error::Internal(e.to_string()))?;
+        let checksum = request.code_source.artifact_checksum();
+        let first = if request.code_source.needs_build() && !artifact_cached {
+            JobType::Compile
+        } else {
+            JobType::Execute
+        };
+        let status = match first {
+            JobType::Compile => RequestStatus::Compiling,
+            JobType::Execute => RequestStatus::Executing,
+        };
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO requests (request_id, body, artifact_checksum, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(request_id)
+        .bind(&body)
+        .bind(&checksum)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query(
+                "SELECT body, status, artifact_checksum FROM requests WHERE request_id = $1",
+            )
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let stored: String = row.try_get("body")?;
+            let same = serde_json::from_str::<serde_json::Value>(&stored).ok()
+                == serde_json::to_value(request).ok();
+            if !same {
+                return Err(Error::Conflict(format!(
+                    "request {request_id} already exists with different content"
+                )));
+            }
+            let first_job = sqlx::query(
+                "SELECT id, job_type, request_id FROM jobs WHERE request_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let status: String = row.try_get("status")?;
+            let result = CreatedRequest {
+                created: false,
+                status: RequestStatus::parse(&status)
+                    .ok_or_else(|| Error::Internal(format!("unknown status {status}")))?,
+                first_job: offer(&first_job)?,
+                artifact_checksum: row.try_get("artifact_checksum")?,
+            };
+            tx.commit().await?;
+            return Ok(result);
+        }
+        let job_id: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $3, $3, $3) RETURNING id",
+        )
+        .bind(request_id)
+        .bind(first.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedRequest {
+            created: true,
+            status,
+            first_job: JobOffer {
+                job_id: job_id as u64,
+                job_type: first,
+                request_id: request.context.request_id,
+            },
+            artifact_checksum: checksum,
+        })
+    }
+
+    /// The job, if it is still pending and of one of these types.
+    pub async fn pending_offer(&self, job_id: u64, types: &[JobType]) -> Result<Option<JobOffer>> {
+        let sql = format!(
+            "SELECT id, job_type, request_id FROM jobs \
+             WHERE id = $1 AND state = 'pending' AND job_type IN {}",
+            job_type_list(types)
+        );
+        let row = sqlx::query(trusted_sql(sql))
+            .bind(to_i64(job_id, "job_id")?)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(offer).transpose()
+    }
+
+    /// The oldest pending job of these types, for polls the queue did not wake.
+    pub async fn first_pending(&self, types: &[JobType]) -> Result<Option<JobOffer>> {
+        let sql = format!(
+            "SELECT id, job_type, request_id FROM jobs \
+             WHERE state = 'pending' AND job_type IN {} ORDER BY id LIMIT 1",
+            job_type_list(types)
+        );
+        let row = sqlx::query(trusted_sql(sql))
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(offer).transpose()
+    }
+
+    /// Claims a pending job atomically: the conditional UPDATE succeeds for
+    /// exactly one caller; everyone else gets `None`.
+    pub async fn claim(
+        &self,
+        job_id: Option<u64>,
+        types: &[JobType],
+        worker_id: &str,
+        lease_token: &str,
+        lease_ms: u64,
+        now: i64,
+    ) -> Result<Option<ClaimedRow>> {
+        let target = match job_id {
+            Some(_) => "$5".to_owned(),
+            // PostgreSQL: skip rows another claim holds instead of queueing
+            // behind it. SQLite has one writer, so no row locks to skip.
+            None => format!(
+                "(SELECT id FROM jobs WHERE state = 'pending' AND job_type IN {types} \
+                 ORDER BY id LIMIT 1{lock})",
+                types = job_type_list(types),
+                lock = match self.dialect {
+                    Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+                    Dialect::Sqlite => "",
+                }
+            ),
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'claimed', worker_id = $1, lease_token = $2, \
+             lease_expires_at = $3, attempt = attempt + 1, updated_at = $4 \
+             WHERE id = {target} AND state = 'pending' AND job_type IN {types} \
+             RETURNING id, job_type, request_id, attempt, lease_expires_at",
+            types = job_type_list(types)
+        );
+        let expires = now + lease_ms as i64;
+        let mut query = sqlx::query(trusted_sql(sql))
+            .bind(worker_id)
+            .bind(lease_token)
+            .bind(expires)
+            .bind(now);
+        if let Some(id) = job_id {
+            query = query.bind(to_i64(id, "job_id")?);
+        }
+        let Some(row) = query.fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let offer = offer(&row)?;
+        let attempt: i64 = row.try_get("attempt")?;
+        let request_row =
+            sqlx::query("SELECT body, artifact_checksum FROM requests WHERE request_id = $1")
+                .bind(offer.request_id as i64)
+                .fetch_one(&self.read)
+                .await?;
+        let body: String = request_row.try_get("body")?;
+        let request = serde_json::from_str(&body)
+            .map_err(|e| Error::Internal(format!("stored request {}: {e}", offer.request_id)))?;
+        Ok(Some(ClaimedRow {
+            offer,
+            attempt: attempt as u32,
+            lease_token: lease_token.to_owned(),
+            lease_expires_at_ms: expires as u64,
+            artifact_checksum: request_row.try_get("artifact_checksum")?,
+            request,
+        }))
+    }
+
+    /// Extends a lease the caller still holds; `None` when it does not.
+    pub async fn extend_lease(
+        &self,
+        job_id: u64,
+        lease_token: &str,
+        lease_ms: u64,
+        now: i64,
+    ) -> Result<Option<u64>> {
+        let expires = now + lease_ms as i64;
+        let updated = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+             WHERE id = $3 AND state = 'claimed' AND lease_token = $4 AND lease_expires_at > $2",
+        )
+        .bind(expires)
+        .bind(now)
+        .bind(to_i64(job_id, "job_id")?)
+        .bind(lease_token)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((updated == 1).then_some(expires as u64))
+    }
+
+    /// Records a job's outcome, if the caller holds its lease, and moves the
+    /// request on: a successful compile creates the execute job in the same
+    /// transaction, so nothing is half-written.
+    pub async fn complete(
+        &self,
+        job_id: u64,
+        done: &CompleteJob,
+        now: i64,
+    ) -> Result<CompleteOutcome> {
+        let id = to_i64(job_id, "job_id")?;
+        let state = if done.success {
+            JobState::Completed
+        } else {
+            JobState::Failed
+        };
+        let metrics = done
+            .metrics
+            .map(|m| serde_json::to_string(&m))
+            .transpose()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE jobs SET state = $1, error_category = $2, error = $3, output_summary = $4, \
+             metrics = $5, actual_cost = $6, updated_at = $7 \
+             WHERE id = $8 AND state = 'claimed' AND lease_token = $9 AND lease_expires_at > $7 \
+             RETURNING id, job_type, request_id",
+        )
+        .bind(state.as_str())
+        .bind(done.error_category.map(|c| c.as_str()))
+        .bind(done.error.as_deref())
+        .bind(done.output_summary.as_deref())
+        .bind(metrics)
+        .bind(done.actual_cost.map(|c| c.0.to_string()))
+        .bind(now)
+        .bind(id)
+        .bind(&done.lease_token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return self.explain_refused_completion(id, &done.lease_token).await;
+        };
+        let job = offer(&row)?;
+        let request_id = job.request_id as i64;
+        let mut next_job = None;
+        let (status, category, error) = match (job.job_type, done.success) {
+            (JobType::Compile, true) => {
+                let next: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, updated_at) \
+                     VALUES ($1, 'execute', 'pending', $2, $2, $2) \
+                     ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id",
+                )
+                .bind(request_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                next_job = next.map(|id| JobOffer {
+                    job_id: id as u64,
+                    job_type: JobType::Execute,
+                    request_id: job.request_id,
+                });
+                (RequestStatus::Executing, None, None)
+            }
+            (JobType::Execute, true) => (RequestStatus::Completed, None, None),
+            (_, false) => (
+                RequestStatus::Failed,
+                done.error_category,
+                done.error.as_deref(),
+            ),
+        };
+        sqlx::query(
+            "UPDATE requests SET status = $1, error_category = $2, error = $3, updated_at = $4 \
+             WHERE request_id = $5",
+        )
+        .bind(status.as_str())
+        .bind(category.map(|c| c.as_str()))
+        .bind(error)
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CompleteOutcome { state, next_job })
+    }
+
+    /// Why a completion was refused; a repeat of an already recorded
+    /// completion by the same lease holder (a retried request) succeeds.
+    async fn explain_refused_completion(
+        &self,
+        id: i64,
+        lease_token: &str,
+    ) -> Result<CompleteOutcome> {
+        let row = sqlx::query("SELECT state, lease_token FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some(row) = row else {
+            return Err(Error::NotFound(format!("job {id} not found")));
+        };
+        let state: String = row.try_get("state")?;
+        let holder: Option<String> = row.try_get("lease_token")?;
+        let state = JobState::parse(&state)
+            .ok_or_else(|| Error::Internal(format!("unknown job state {state}")))?;
+        let finished = matches!(state, JobState::Completed | JobState::Failed);
+        if finished && holder.as_deref() == Some(lease_token) {
+            return Ok(CompleteOutcome {
+                state,
+                next_job: None,
+            });
+        }
+        Err(Error::Conflict(format!(
+            "job {id} is not held under this lease (it is {})",
+            state.as_str()
+        )))
+    }
+
+    /// Returns jobs with expired leases to pending, or fails them once they
+    /// have used all their attempts.
+    pub async fn reap_expired(&self, max_attempts: u32, now: i64) -> Result<ReapOutcome> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'pending', worker_id = NULL, lease_token = NULL, \
+             lease_expires_at = NULL, enqueued_at = $1, updated_at = $1 \
+             WHERE state = 'claimed' AND lease_expires_at <= $1 AND attempt < $2 \
+             RETURNING id, job_type, request_id",
+        )
+        .bind(now)
+        .bind(i64::from(max_attempts))
+        .fetch_all(&mut *tx)
+        .await?;
+        let requeued = rows.iter().map(offer).collect::<Result<Vec<_>>>()?;
+        let reason =
+            format!("the worker's lease expired on each of {max_attempts} attempts; giving up");
+        let failed = sqlx::query(
+            "UPDATE jobs SET state = 'failed', error_category = $1, error = $2, updated_at = $3 \
+             WHERE state = 'claimed' AND lease_expires_at <= $3 AND attempt >= $4 \
+             RETURNING request_id",
+        )
+        .bind(ErrorCategory::Infrastructure.as_str())
+        .bind(&reason)
+        .bind(now)
+        .bind(i64::from(max_attempts))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &failed {
+            let request_id: i64 = row.try_get("request_id")?;
+            sqlx::query(
+                "UPDATE requests SET status = 'failed', error_category = $1, error = $2, \
+                 updated_at = $3 WHERE request_id = $4",
+            )
+            .bind(ErrorCategory::Infrastructure.as_str())
+            .bind(&reason)
+            .bind(now)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ReapOutcome {
+            requeued,
+            failed: failed.len() as u64,
+        })
+    }
+
+    /// Pending jobs whose wake-up may have been lost (not claimed within
+    /// `cutoff`); marks them re-enqueued now.
+    pub async fn stale_pending(&self, cutoff: i64, now: i64) -> Result<Vec<JobOffer>> {
+        let rows = sqlx::query(
+            "UPDATE jobs SET enqueued_at = $1 WHERE state = 'pending' AND enqueued_at <= $2 \
+             RETURNING id, job_type, request_id",
+        )
+        .bind(now)
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(offer).collect()
+    }
+}

@@ -1,0 +1,156 @@
+//! The durable store: the source of truth for requests, jobs, tokens, locks,
+//! workers, artifacts and cursors. One set of portable SQL runs on PostgreSQL
+//! and SQLite through sqlx's `Any` driver; the few places where the engines
+//! differ (schema, row locking) are chosen by [`Dialect`].
+//!
+//! Times are milliseconds since the Unix epoch from the coordinator's clock,
+//! passed in as parameters, so both engines compare the same numbers.
+
+mod jobs;
+mod listing;
+mod meta;
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
+
+use crate::error::Result;
+
+pub use jobs::{ClaimedRow, CompleteOutcome, CreatedRequest, JobFilter, ReapOutcome};
+pub use meta::TokenRecord;
+
+/// How long a query waits for a connection (or the first connect) before
+/// failing: long enough for a busy pool, short enough to report a dead store.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Writes and transactions.
+    pool: AnyPool,
+    /// Plain reads. On SQLite a separate pool of read-only connections, which
+    /// WAL lets run beside the single writer; on PostgreSQL the same pool.
+    read: AnyPool,
+    dialect: Dialect,
+}
+
+impl Store {
+    /// Connects and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let pool = match dialect {
+            // One writer connection: SQLite has one writer anyway, and a
+            // single connection rules out "database is locked" between our
+            // own transactions. Other processes (the token CLI) wait on the
+            // busy timeout instead.
+            Dialect::Sqlite => sqlite_pool(url, 1, false).await?,
+            Dialect::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect(url)
+                    .await?
+            }
+        };
+        let read = pool.clone();
+        let mut store = Self {
+            pool,
+            read,
+            dialect,
+        };
+        store.migrator().run(&store.pool).await?;
+        // Readers open after the migrations, so they see the schema.
+        if dialect == Dialect::Sqlite {
+            store.read = sqlite_pool(url, 4, true).await?;
+        }
+        Ok(store)
+    }
+
+    fn migrator(&self) -> Migrator {
+        let sql = match self.dialect {
+            Dialect::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+        };
+        Migrator::with_migrations(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            sql.into_sql_str(),
+            false,
+        )])
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A trivial round trip, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.pool.close().await;
+    }
+}
+
+async fn sqlite_pool(url: &str, connections: u32, read_only: bool) -> Result<AnyPool> {
+    let pragmas: &'static str = if read_only {
+        "PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;"
+    } else {
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// SQL assembled from our own constants only (never from client input).
+fn trusted_sql(sql: String) -> AssertSqlSafe<String> {
+    AssertSqlSafe(sql)
+}
+
+/// `job_type IN ('compile', ...)` for a set of job types: the values are our
+/// enum's fixed names, so inlining them is safe and keeps one statement per
+/// capability set.
+fn job_type_list(types: &[outlayer_types::coordinator::JobType]) -> String {
+    let names: Vec<String> = types.iter().map(|t| format!("'{}'", t.as_str())).collect();
+    if names.is_empty() {
+        "(NULL)".to_owned()
+    } else {
+        format!("({})", names.join(", "))
+    }
+}

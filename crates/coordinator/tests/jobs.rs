@@ -1,0 +1,468 @@
+//! Job lifecycle end to end over HTTP, on SQLite and on PostgreSQL + Redis:
+//! exactly-once claims under a race, lease expiry and exhaustion, durability
+//! across a Redis flush and a coordinator restart, idempotent creation and
+//! the compile → execute hand-off.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Backend, Harness, eventually, github_request, wasm_request};
+use outlayer_coordinator::{CoordinatorClient, Error};
+use outlayer_types::coordinator::*;
+
+#[derive(Default)]
+struct Ledger {
+    claims: HashMap<u64, u32>,
+    completions: HashMap<u64, u32>,
+}
+
+/// A simulated worker: poll → claim → complete, until told to stop. Errors
+/// other than a lost race are retried (the coordinator may be restarting).
+async fn worker(
+    client: CoordinatorClient,
+    id: String,
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<AtomicBool>,
+) {
+    let all = JobType::ALL;
+    while !stop.load(Ordering::Relaxed) {
+        let offer = match client.poll(&id, &all, 300).await {
+            Ok(Some(offer)) => offer,
+            Ok(None) => continue,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let claimed = match client.claim(&id, Some(offer.job_id), &all).await {
+            Ok(claimed) => claimed,
+            Err(_) => continue,
+        };
+        *ledger
+            .lock()
+            .unwrap()
+            .claims
+            .entry(claimed.job_id)
+            .or_default() += 1;
+        let done = CompleteJob {
+            lease_token: claimed.lease_token.clone(),
+            success: true,
+            error_category: None,
+            error: None,
+            output_summary: Some(format!("ok {}", claimed.request_id)),
+            metrics: Some(outlayer_types::ResourceMetrics {
+                instructions: 10,
+                time_ms: 1,
+                compile_time_ms: None,
+            }),
+            actual_cost: Some(outlayer_types::U128(5)),
+        };
+        loop {
+            match client.complete(claimed.job_id, &done).await {
+                Ok(_) => {
+                    *ledger
+                        .lock()
+                        .unwrap()
+                        .completions
+                        .entry(claimed.job_id)
+                        .or_default() += 1;
+                    break;
+                }
+                Err(Error::Conflict(_)) => break,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
+
+struct Pool {
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Pool {
+    fn start(client: &CoordinatorClient, workers: usize) -> Self {
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..workers)
+            .map(|i| {
+                tokio::spawn(worker(
+                    client.clone(),
+                    format!("w{i}"),
+                    ledger.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        Self {
+            ledger,
+            stop,
+            tasks,
+        }
+    }
+
+    async fn finish(self) -> Ledger {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        Arc::try_unwrap(self.ledger)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .unwrap()
+    }
+}
+
+async fn create_all(client: &CoordinatorClient, ids: std::ops::Range<u64>) {
+    for id in ids {
+        let request = if id % 2 == 0 {
+            github_request(id, &format!("c{id}"))
+        } else {
+            wasm_request(id)
+        };
+        loop {
+            match client.create_execution(&request).await {
+                Ok(_) => break,
+                Err(Error::Conflict(e)) => panic!("{e}"),
+                // The coordinator may be restarting.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
+
+async fn all_completed(client: &CoordinatorClient, requests: u64) -> bool {
+    match client.stats().await {
+        Ok(stats) => stats.requests_completed == requests,
+        Err(_) => false,
+    }
+}
+
+fn assert_exactly_once(ledger: &Ledger, jobs: usize) {
+    assert_eq!(ledger.completions.len(), jobs, "every job completed");
+    assert!(
+        ledger.completions.values().all(|&n| n == 1),
+        "no job completed twice"
+    );
+    assert!(
+        ledger.claims.values().all(|&n| n == 1),
+        "no job claimed twice"
+    );
+}
+
+async fn race(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    let pool = Pool::start(&harness.client, 32);
+    // Creators race the workers, so wake-ups and claims interleave.
+    let creators: Vec<_> = (0..4u64)
+        .map(|k| {
+            let client = harness.client.clone();
+            tokio::spawn(async move { create_all(&client, k * 250..(k + 1) * 250).await })
+        })
+        .collect();
+    for creator in creators {
+        creator.await.unwrap();
+    }
+    let client = harness.client.clone();
+    eventually(Duration::from_secs(120), "1000 requests completed", || {
+        all_completed(&client, 1000)
+    })
+    .await;
+    let ledger = pool.finish().await;
+    // 1000 execute jobs plus a compile job for each of the 500 GitHub requests.
+    assert_exactly_once(&ledger, 1500);
+    let stats = harness.client.stats().await.unwrap();
+    assert_eq!(stats.jobs.completed, 1500);
+    assert_eq!(
+        stats.jobs.pending + stats.jobs.claimed + stats.jobs.failed,
+        0
+    );
+    harness.stop().await;
+}
+
+/// Claims without a job id (the store picks the oldest pending job) racing
+/// each other: every job is handed out exactly once.
+async fn race_claim_any(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    for id in 0..200 {
+        harness
+            .client
+            .create_execution(&wasm_request(id))
+            .await
+            .unwrap();
+    }
+    let claimers: Vec<_> = (0..16)
+        .map(|i| {
+            let client = harness.client.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    match client.claim(&format!("c{i}"), None, &JobType::ALL).await {
+                        Ok(claimed) => mine.push(claimed.job_id),
+                        Err(Error::NotFound(_)) => return mine,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!((before, all.len()), (200, 200), "each job claimed once");
+    harness.stop().await;
+}
+
+async fn lease_expiry(backend: Backend) {
+    let harness = Harness::start(backend, |c| {
+        c.lease_ms = 300;
+        c.reconcile_ms = 50;
+        c.max_attempts = 2;
+    })
+    .await;
+    let client = &harness.client;
+    let all = JobType::ALL;
+    client.create_execution(&wasm_request(1)).await.unwrap();
+    // A worker claims and vanishes.
+    let first = client.claim("gone", None, &all).await.unwrap();
+    assert_eq!(first.attempt, 1);
+    // Once the lease runs out the job is pending again and another worker gets it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        match client.claim("alive", None, &all).await {
+            Ok(claimed) => break claimed,
+            Err(Error::NotFound(_)) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("the job never became claimable again: {e}"),
+        }
+    };
+    assert_eq!((second.job_id, second.attempt), (first.job_id, 2));
+    // The vanished worker can neither extend nor complete any more.
+    let stale = CompleteJob {
+        lease_token: first.lease_token.clone(),
+        success: true,
+        error_category: None,
+        error: None,
+        output_summary: None,
+        metrics: None,
+        actual_cost: None,
+    };
+    assert!(matches!(
+        client.complete(first.job_id, &stale).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        client.extend_lease(first.job_id, &first.lease_token).await,
+        Err(Error::Conflict(_))
+    ));
+    // The live worker keeps its lease alive past the original expiry by heartbeats.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        client
+            .extend_lease(second.job_id, &second.lease_token)
+            .await
+            .unwrap();
+    }
+    let done = CompleteJob {
+        lease_token: second.lease_token.clone(),
+        ..stale.clone()
+    };
+    let completed = client.complete(second.job_id, &done).await.unwrap();
+    assert_eq!(completed.state, JobState::Completed);
+    // Completing again with the same lease is a harmless repeat.
+    assert_eq!(
+        client.complete(second.job_id, &done).await.unwrap().state,
+        JobState::Completed
+    );
+
+    // A job whose every holder vanishes fails with the reason.
+    client.create_execution(&wasm_request(2)).await.unwrap();
+    let a = client.claim("gone", None, &all).await.unwrap();
+    assert_eq!(a.request_id, 2);
+    eventually(Duration::from_secs(10), "the second attempt", || async {
+        client.claim("gone-too", None, &all).await.is_ok()
+    })
+    .await;
+    eventually(Duration::from_secs(10), "the job to fail", || async {
+        let page = client.jobs("request_id=2").await.unwrap();
+        page.jobs[0].state == JobState::Failed
+    })
+    .await;
+    let job = &client.jobs("request_id=2").await.unwrap().jobs[0];
+    assert_eq!(job.error_category, Some(ErrorCategory::Infrastructure));
+    assert!(
+        job.error.as_deref().unwrap().contains("lease expired"),
+        "{job:?}"
+    );
+    assert_eq!(job.attempt, 2);
+    let stats = client.stats().await.unwrap();
+    assert_eq!((stats.requests_completed, stats.requests_failed), (1, 1));
+    harness.stop().await;
+}
+
+/// Redis flushed mid-run (PostgreSQL + Redis) or the coordinator restarted
+/// mid-run (both): every request still completes, each job exactly once.
+async fn durability(backend: Backend) {
+    let mut harness = Harness::start(backend, |c| {
+        c.reconcile_ms = 100;
+        c.requeue_ms = 300;
+    })
+    .await;
+    let pool = Pool::start(&harness.client, 8);
+    create_all(&harness.client, 0..150).await;
+    if backend == Backend::PostgresRedis {
+        let url = harness.config.redis_url.clone().unwrap();
+        let client = redis::Client::open(url).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("FLUSHALL")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
+    create_all(&harness.client, 150..300).await;
+    harness.restart().await;
+    create_all(&harness.client, 300..400).await;
+    let client = harness.client.clone();
+    eventually(Duration::from_secs(60), "400 requests completed", || {
+        all_completed(&client, 400)
+    })
+    .await;
+    let ledger = pool.finish().await;
+    assert_exactly_once(&ledger, 600);
+    harness.stop().await;
+}
+
+async fn idempotent_creation(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    let client = &harness.client;
+    let request = github_request(7, "abc");
+    let first = client.create_execution(&request).await.unwrap();
+    assert!(first.created);
+    assert_eq!(first.first_job, JobType::Compile);
+    assert_eq!(
+        first.artifact_checksum,
+        request.code_source.artifact_checksum()
+    );
+    let again = client.create_execution(&request).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.first_job, JobType::Compile);
+    let mut different = request.clone();
+    different.input_data = Some("other".into());
+    assert!(matches!(
+        client.create_execution(&different).await,
+        Err(Error::Conflict(_))
+    ));
+    let page = client.jobs("request_id=7").await.unwrap();
+    assert_eq!(page.jobs.len(), 1, "one job, however often it was reported");
+    harness.stop().await;
+}
+
+async fn compile_then_execute(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    let client = &harness.client;
+    let request = github_request(1, "deadbeef");
+    client.create_execution(&request).await.unwrap();
+    let compile = client.claim("w", None, &[JobType::Compile]).await.unwrap();
+    assert_eq!(compile.job_type, JobType::Compile);
+    // An execute-only worker finds nothing yet.
+    assert!(matches!(
+        client.claim("x", None, &[JobType::Execute]).await,
+        Err(Error::NotFound(_))
+    ));
+    let wasm = b"\0asm\x01\0\0\0".to_vec();
+    client
+        .upload_artifact(&compile.artifact_checksum, wasm.clone())
+        .await
+        .unwrap();
+    let done = client
+        .complete(
+            compile.job_id,
+            &CompleteJob {
+                lease_token: compile.lease_token,
+                success: true,
+                error_category: None,
+                error: None,
+                output_summary: None,
+                metrics: None,
+                actual_cost: None,
+            },
+        )
+        .await
+        .unwrap();
+    let next = done.next_job.expect("compile enqueues execute");
+    assert_eq!(next.job_type, JobType::Execute);
+    let offer = client
+        .poll("x", &[JobType::Execute], 5_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(offer.job_id, next.job_id);
+    let execute = client
+        .claim("x", Some(offer.job_id), &[JobType::Execute])
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .download_artifact(&execute.artifact_checksum)
+            .await
+            .unwrap(),
+        Some(wasm)
+    );
+    let failed = client
+        .complete(
+            execute.job_id,
+            &CompleteJob {
+                lease_token: execute.lease_token,
+                success: false,
+                error_category: Some(ErrorCategory::ExecutionFailed),
+                error: Some("trap: unreachable".into()),
+                output_summary: None,
+                metrics: None,
+                actual_cost: Some(outlayer_types::U128(3)),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    // A second request for the same source skips the build: the artifact is cached.
+    let again = client
+        .create_execution(&github_request(2, "deadbeef"))
+        .await
+        .unwrap();
+    assert_eq!(again.first_job, JobType::Execute);
+    let page = client.jobs("state=failed&job_type=execute").await.unwrap();
+    assert_eq!(page.jobs.len(), 1);
+    assert_eq!(
+        page.jobs[0].error_category,
+        Some(ErrorCategory::ExecutionFailed)
+    );
+    assert_eq!(page.jobs[0].actual_cost, Some(outlayer_types::U128(3)));
+    // A poll with nothing to do returns empty when its time runs out.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        client.poll("x", &[JobType::Compile], 200).await.unwrap(),
+        None
+    );
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    harness.stop().await;
+}
+
+both_backends!(
+    race,
+    race_claim_any,
+    lease_expiry,
+    durability,
+    idempotent_creation,
+    compile_then_execute
+);

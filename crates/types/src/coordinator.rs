@@ -1,0 +1,432 @@
+//! The coordinator's HTTP API: what workers, event monitors and the dashboard
+//! send and receive. Request bodies refuse unknown fields so a typo is a 400,
+//! not a silently ignored setting.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ExecutionRequest, ResourceMetrics, U128};
+
+/// The two kinds of work a request turns into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobType {
+    /// Build the program from its repository and upload the artifact.
+    Compile,
+    /// Run the program and submit the result on-chain.
+    Execute,
+}
+
+impl JobType {
+    pub const ALL: [JobType; 2] = [JobType::Compile, JobType::Execute];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compile => "compile",
+            Self::Execute => "execute",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "compile" => Some(Self::Compile),
+            "execute" => Some(Self::Execute),
+            _ => None,
+        }
+    }
+}
+
+/// Where a job is in its life: pending → claimed → completed | failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Pending,
+    Claimed,
+    Completed,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Claimed => "claimed",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "claimed" => Some(Self::Claimed),
+            "completed" => Some(Self::Completed),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// Why a job failed, coarse enough to act on (refund, retry, alert).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCategory {
+    CompilationFailed,
+    ExecutionFailed,
+    AccessDenied,
+    InsufficientPayment,
+    /// The platform's fault: a worker died, a lease ran out, a store failed.
+    Infrastructure,
+}
+
+impl ErrorCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CompilationFailed => "compilation_failed",
+            Self::ExecutionFailed => "execution_failed",
+            Self::AccessDenied => "access_denied",
+            Self::InsufficientPayment => "insufficient_payment",
+            Self::Infrastructure => "infrastructure",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "compilation_failed" => Some(Self::CompilationFailed),
+            "execution_failed" => Some(Self::ExecutionFailed),
+            "access_denied" => Some(Self::AccessDenied),
+            "insufficient_payment" => Some(Self::InsufficientPayment),
+            "infrastructure" => Some(Self::Infrastructure),
+            _ => None,
+        }
+    }
+}
+
+/// A request's overall progress, derived from its jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Compiling,
+    Executing,
+    Completed,
+    Failed,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compiling => "compiling",
+            Self::Executing => "executing",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "compiling" => Some(Self::Compiling),
+            "executing" => Some(Self::Executing),
+            "completed" => Some(Self::Completed),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /executions`: hand a request to the coordinator (idempotent on its id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateExecution {
+    pub request: ExecutionRequest,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateExecutionResponse {
+    pub request_id: u64,
+    /// False when the request was already known (a second monitor saw it).
+    pub created: bool,
+    pub status: RequestStatus,
+    /// The job the request starts with: compile unless the artifact is cached.
+    pub first_job: JobType,
+    pub artifact_checksum: String,
+}
+
+/// `POST /jobs/poll`: wait (bounded) until work of these kinds exists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollJobs {
+    pub worker_id: String,
+    pub capabilities: Vec<JobType>,
+    /// How long to wait; capped by the coordinator.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// A pending job a worker may try to claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOffer {
+    pub job_id: u64,
+    pub job_type: JobType,
+    pub request_id: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollResponse {
+    /// `None` when the wait ran out.
+    pub job: Option<JobOffer>,
+}
+
+/// `POST /jobs/claim`: take a job (the offered one, or any pending one of
+/// these kinds when `job_id` is absent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimJob {
+    pub worker_id: String,
+    #[serde(default)]
+    pub job_id: Option<u64>,
+    #[serde(default = "all_job_types")]
+    pub capabilities: Vec<JobType>,
+}
+
+fn all_job_types() -> Vec<JobType> {
+    JobType::ALL.to_vec()
+}
+
+/// A job held under a lease: only the holder of `lease_token` may extend or
+/// complete it, and only until `lease_expires_at_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedJob {
+    pub job_id: u64,
+    pub job_type: JobType,
+    pub request_id: u64,
+    /// 1 for the first claim, counting re-claims after expired leases.
+    pub attempt: u32,
+    pub lease_token: String,
+    /// Milliseconds since the Unix epoch.
+    pub lease_expires_at_ms: u64,
+    pub artifact_checksum: String,
+    pub request: ExecutionRequest,
+}
+
+/// `POST /jobs/{id}/heartbeat`: extend a held lease.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendLease {
+    pub lease_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseExtended {
+    pub lease_expires_at_ms: u64,
+}
+
+/// `POST /jobs/{id}/complete`: the outcome of a held job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteJob {
+    pub lease_token: String,
+    pub success: bool,
+    /// Required when `success` is false.
+    #[serde(default)]
+    pub error_category: Option<ErrorCategory>,
+    /// A short, safe message (no secrets).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// A short description of the output (never the secrets-bearing payload).
+    #[serde(default)]
+    pub output_summary: Option<String>,
+    #[serde(default)]
+    pub metrics: Option<ResourceMetrics>,
+    /// What the contract charged, in yoctoNEAR.
+    #[serde(default)]
+    pub actual_cost: Option<U128>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCompleted {
+    pub state: JobState,
+    /// The execute job a successful compile enqueued.
+    #[serde(default)]
+    pub next_job: Option<JobOffer>,
+}
+
+/// `GET /public/artifacts/{checksum}/exists`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactStatus {
+    pub checksum: String,
+    pub exists: bool,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// `POST /locks/acquire`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcquireLock {
+    pub key: String,
+    pub ttl_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockGrant {
+    pub key: String,
+    /// Proof of ownership: only this token releases the lock.
+    pub owner_token: String,
+    pub expires_at_ms: u64,
+}
+
+/// `POST /locks/release`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseLock {
+    pub key: String,
+    pub owner_token: String,
+}
+
+/// What a worker says it is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerStatus {
+    Idle,
+    Busy,
+    Draining,
+}
+
+impl WorkerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Busy => "busy",
+            Self::Draining => "draining",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "idle" => Some(Self::Idle),
+            "busy" => Some(Self::Busy),
+            "draining" => Some(Self::Draining),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /workers/heartbeat`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerHeartbeat {
+    pub worker_id: String,
+    pub status: WorkerStatus,
+    #[serde(default)]
+    pub capabilities: Vec<JobType>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// One worker as the public `/public/workers` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub worker_id: String,
+    /// The name of the token it authenticated with.
+    pub token_name: String,
+    pub status: WorkerStatus,
+    pub capabilities: Vec<JobType>,
+    #[serde(default)]
+    pub version: Option<String>,
+    pub last_seen_ms: u64,
+    /// Seen within the coordinator's liveness window.
+    pub active: bool,
+}
+
+/// `GET`/`PUT /monitor/cursor/{name}`: the last block an event monitor handled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockCursor {
+    pub block_height: u64,
+}
+
+/// One job in the public recent-jobs listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub job_id: u64,
+    pub request_id: u64,
+    pub job_type: JobType,
+    pub state: JobState,
+    pub attempt: u32,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+    #[serde(default)]
+    pub error_category: Option<ErrorCategory>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub output_summary: Option<String>,
+    #[serde(default)]
+    pub metrics: Option<ResourceMetrics>,
+    #[serde(default)]
+    pub actual_cost: Option<U128>,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+}
+
+/// `GET /public/jobs`: newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsPage {
+    pub jobs: Vec<JobInfo>,
+    /// Pass as `offset` for the next page; absent on the last one.
+    #[serde(default)]
+    pub next_offset: Option<u64>,
+}
+
+/// Counts by state, for `GET /public/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCounts {
+    pub pending: u64,
+    pub claimed: u64,
+    pub completed: u64,
+    pub failed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinatorStats {
+    pub requests_total: u64,
+    pub requests_completed: u64,
+    pub requests_failed: u64,
+    pub jobs: StateCounts,
+    pub workers_active: u64,
+    pub artifacts: u64,
+    pub artifact_bytes: u64,
+}
+
+/// Health of one dependency in `/health/detailed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Healthy,
+    /// Working, but something needs attention (no active workers, lagging monitor).
+    Degraded,
+    Unhealthy,
+    /// Not configured in this deployment.
+    Disabled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub status: HealthStatus,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    pub store: HealthCheck,
+    pub queue: HealthCheck,
+    pub keystore: HealthCheck,
+    pub workers: HealthCheck,
+    pub monitor: HealthCheck,
+}
+
+/// The body of every error response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+}

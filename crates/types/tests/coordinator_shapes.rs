@@ -1,0 +1,67 @@
+//! JSON shapes of the coordinator API and the artifact checksum are public
+//! API: workers of other versions depend on them.
+
+use outlayer_types::coordinator::{ClaimJob, CompleteJob, ErrorCategory, JobType, PollJobs};
+use outlayer_types::{BuildTarget, CodeSource};
+use serde_json::json;
+
+#[test]
+fn artifact_checksum_is_sha256_of_repo_commit_target() {
+    let source = CodeSource::GitHub {
+        repo: "github.com/a/b".into(),
+        commit: "abc".into(),
+        build_target: BuildTarget::Wasip1,
+    };
+    // printf 'github.com/a/b:abc:wasm32-wasip1' | sha256sum
+    assert_eq!(
+        source.artifact_checksum(),
+        "929995004088dcc364e6e3740a2c664e89f47028b2947c040b9a18db797cb0bc"
+    );
+    let wasm = CodeSource::WasmUrl {
+        url: "https://x/y.wasm".into(),
+        hash: "ABCDEF".into(),
+        build_target: BuildTarget::Wasip2,
+    };
+    assert_eq!(wasm.artifact_checksum(), "abcdef");
+    assert!(source.needs_build());
+    assert!(!wasm.needs_build());
+}
+
+#[test]
+fn enums_are_snake_case() {
+    assert_eq!(json!(JobType::Compile), json!("compile"));
+    assert_eq!(
+        json!(ErrorCategory::InsufficientPayment),
+        json!("insufficient_payment")
+    );
+    for category in [
+        ErrorCategory::CompilationFailed,
+        ErrorCategory::ExecutionFailed,
+        ErrorCategory::AccessDenied,
+        ErrorCategory::InsufficientPayment,
+        ErrorCategory::Infrastructure,
+    ] {
+        assert_eq!(json!(category), json!(category.as_str()));
+        assert_eq!(ErrorCategory::parse(category.as_str()), Some(category));
+    }
+}
+
+#[test]
+fn request_bodies_refuse_unknown_fields() {
+    let poll = json!({"worker_id": "w", "capabilities": ["compile"], "timeout_ms": 5});
+    let parsed: PollJobs = serde_json::from_value(poll).unwrap();
+    assert_eq!(parsed.capabilities, vec![JobType::Compile]);
+    let bad = json!({"worker_id": "w", "capabilities": [], "timeuot_ms": 5});
+    assert!(serde_json::from_value::<PollJobs>(bad).is_err());
+    let claim: ClaimJob = serde_json::from_value(json!({"worker_id": "w"})).unwrap();
+    assert_eq!(claim.capabilities, JobType::ALL.to_vec());
+    let complete: CompleteJob = serde_json::from_value(json!({
+        "lease_token": "t", "success": false, "error_category": "execution_failed",
+        "actual_cost": "1000"
+    }))
+    .unwrap();
+    assert_eq!(
+        complete.error_category,
+        Some(ErrorCategory::ExecutionFailed)
+    );
+}
