@@ -197,6 +197,16 @@ fn print_human(outcome: &Outcome) -> anyhow::Result<()> {
         None => {}
     }
     stdout.flush()?;
+    // Keep the summary off the output's last line on a terminal; the newline
+    // goes to stderr so piped output stays byte for byte what the program wrote.
+    let ends_open = match &outcome.output {
+        Some(ExecutionOutput::Text(text)) => !text.is_empty() && !text.ends_with('\n'),
+        Some(ExecutionOutput::Bytes(bytes)) => bytes.last().is_some_and(|b| *b != b'\n'),
+        _ => false,
+    };
+    if ends_open {
+        eprintln!();
+    }
     if !outcome.stderr.is_empty() {
         eprintln!(
             "--- program stderr (tail) ---\n{}",
