@@ -3,38 +3,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use common::{Backend, Harness, eventually, wasm_request};
-use outlayer_coordinator::client::HttpClient;
+use common::{Backend, Harness, T, eventually, send, wasm_request};
 use outlayer_coordinator::{CoordinatorClient, Error, tokens};
 use outlayer_types::coordinator::*;
 use serde_json::{Value, json};
-
-const T: Duration = Duration::from_secs(10);
-
-async fn send(
-    url: &str,
-    method: Method,
-    bearer: Option<&str>,
-    body: Option<&str>,
-    headers: HeaderMap,
-) -> (StatusCode, HeaderMap, Value) {
-    let response = HttpClient::new()
-        .send_with(
-            method,
-            url,
-            bearer,
-            body.map(|b| b.as_bytes().to_vec()),
-            headers,
-            T,
-        )
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    (response.status, response.headers, value)
-}
 
 async fn auth_and_revocation(backend: Backend) {
     let harness = Harness::start(backend, |_| {}).await;

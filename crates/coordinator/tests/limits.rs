@@ -4,37 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use common::{Backend, Harness, wasm_request};
+use common::{Backend, Harness, send, wasm_request};
 use outlayer_coordinator::Error;
-use outlayer_coordinator::client::HttpClient;
-use serde_json::Value;
-
-const T: Duration = Duration::from_secs(10);
-
-async fn send(
-    url: &str,
-    method: Method,
-    bearer: Option<&str>,
-    body: Option<&str>,
-    headers: HeaderMap,
-) -> (StatusCode, HeaderMap, Value) {
-    let response = HttpClient::new()
-        .send_with(
-            method,
-            url,
-            bearer,
-            body.map(|b| b.as_bytes().to_vec()),
-            headers,
-            T,
-        )
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    (response.status, response.headers, value)
-}
 
 async fn rate_limits(backend: Backend) {
     let harness = Harness::start(backend, |c| {

@@ -14,11 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderMap, Method, StatusCode};
+use outlayer_coordinator::client::HttpClient;
 use outlayer_coordinator::{Config, CoordinatorClient, Running, spawn, tokens};
 use outlayer_types::{
     AccountId, BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
     ResponseFormat, U128,
 };
+use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
@@ -456,4 +459,31 @@ where
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The timeout for one test request.
+pub(crate) const T: Duration = Duration::from_secs(10);
+
+/// One raw HTTP request: status, headers and the body as JSON (`Null` when
+/// it is not JSON), for the tests that need to see exactly what was sent.
+pub(crate) async fn send(
+    url: &str,
+    method: Method,
+    bearer: Option<&str>,
+    body: Option<&str>,
+    headers: HeaderMap,
+) -> (StatusCode, HeaderMap, Value) {
+    let response = HttpClient::new()
+        .send_with(
+            method,
+            url,
+            bearer,
+            body.map(|b| b.as_bytes().to_vec()),
+            headers,
+            T,
+        )
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status, response.headers, value)
 }
