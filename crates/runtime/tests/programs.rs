@@ -5,17 +5,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{ENGINES, p1_module, run_wat, runtime, wasm};
+use common::{ENGINES, on, p1_module, run_wat, runtime, wasm};
 use outlayer_runtime::{ErrorKind, Execution, Runtime, RuntimeConfig};
 use outlayer_types::{ExecutionOutput, ResponseFormat};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bytes_that_are_not_wasm_are_invalid_programs() {
     for engine in ENGINES {
-        let exec = Execution {
-            engine,
-            ..Execution::default()
-        };
+        let exec = on(engine);
         let outcome = runtime()
             .execute(Arc::from(&b"#!/bin/sh\necho hi"[..]), exec.clone())
             .await;
@@ -41,16 +38,7 @@ async fn unknown_imports_are_refused_by_name() {
     let wat = r#"(module (import "env" "open_socket" (func (param i32) (result i32)))
         (memory (export "memory") 1) (func (export "_start")))"#;
     for engine in ENGINES {
-        let error = run_wat(
-            wat,
-            Execution {
-                engine,
-                ..Execution::default()
-            },
-        )
-        .await
-        .error
-        .unwrap();
+        let error = run_wat(wat, on(engine)).await.error.unwrap();
         assert_eq!(error.kind, ErrorKind::InvalidProgram, "{engine:?}");
         assert!(
             error.message.contains("open_socket"),
@@ -69,16 +57,7 @@ async fn unknown_imports_are_refused_by_name() {
 async fn a_module_without_start_is_missing_its_entrypoint() {
     let wat = r#"(module (memory (export "memory") 1) (func (export "main")))"#;
     for engine in ENGINES {
-        let error = run_wat(
-            wat,
-            Execution {
-                engine,
-                ..Execution::default()
-            },
-        )
-        .await
-        .error
-        .unwrap();
+        let error = run_wat(wat, on(engine)).await.error.unwrap();
         assert_eq!(error.kind, ErrorKind::MissingEntrypoint, "{engine:?}");
     }
 }

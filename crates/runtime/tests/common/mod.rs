@@ -16,6 +16,14 @@ pub fn runtime() -> Runtime {
         .clone()
 }
 
+/// Default limits and settings on the given P1 engine.
+pub fn on(engine: P1Engine) -> Execution {
+    Execution {
+        engine,
+        ..Execution::default()
+    }
+}
+
 pub fn wasm(wat: &str) -> Arc<[u8]> {
     Arc::from(wat::parse_str(wat).expect("valid WAT"))
 }
