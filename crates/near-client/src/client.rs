@@ -98,6 +98,8 @@ impl NearRpc {
                 name: "HANDLER_ERROR".into(),
                 cause: "UNKNOWN".into(),
                 message: message.to_owned(),
+                info: Box::default(),
+                data: Box::default(),
             });
         }
         decode("query", value)
@@ -166,7 +168,11 @@ impl NearRpc {
         self.call("query", Value::Object(params)).await
     }
 
-    async fn call_typed<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R> {
+    pub(crate) async fn call_typed<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<R> {
         let value = self.call(method, params).await?;
         decode(method, value)
     }
@@ -232,7 +238,7 @@ impl NearRpc {
     }
 }
 
-fn decode<R: DeserializeOwned>(method: &str, value: Value) -> Result<R> {
+pub(crate) fn decode<R: DeserializeOwned>(method: &str, value: Value) -> Result<R> {
     serde_json::from_value(value).map_err(|e| Error::Decode {
         method: method.to_owned(),
         message: e.to_string(),
@@ -264,13 +270,30 @@ fn rpc_error(error: &Value) -> Error {
     let name = text(error.get("name"));
     let cause = error.get("cause");
     let cause_name = text(cause.and_then(|c| c.get("name")));
-    let info = cause.and_then(|c| c.get("info"));
-    let field = |key: &str| text(info.and_then(|i| i.get(key)));
-    let message = match error.get("data") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) if !other.is_null() => other.to_string(),
-        _ => text(error.get("message")),
+    let info = cause
+        .and_then(|c| c.get("info"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let data = error.get("data").cloned().unwrap_or(Value::Null);
+    let field = |key: &str| text(info.get(key));
+    let message = match &data {
+        Value::String(s) => s.clone(),
+        Value::Null => text(error.get("message")),
+        other => other.to_string(),
     };
+    // nearcore puts the `InvalidTxError` in `data` (`info` is empty); look
+    // in `info` too, and accept it without `name`/`cause` as old nodes sent.
+    let invalid_tx = [&data, &info].into_iter().find_map(|v| {
+        v.pointer("/TxExecutionError/InvalidTxError")
+            .or_else(|| v.get("InvalidTxError"))
+            .cloned()
+    });
+    if cause_name == "INVALID_TRANSACTION" || invalid_tx.is_some() {
+        return Error::InvalidTransaction {
+            error: invalid_tx.unwrap_or(Value::Null),
+            message,
+        };
+    }
     match cause_name.as_str() {
         "UNKNOWN_ACCOUNT" | "INVALID_ACCOUNT" => Error::UnknownAccount {
             account_id: field("requested_account_id"),
@@ -285,10 +308,15 @@ fn rpc_error(error: &Value) -> Error {
             message: field("vm_error"),
         },
         "UNKNOWN_BLOCK" => Error::UnknownBlock { message },
+        "UNKNOWN_TRANSACTION" => Error::UnknownTransaction {
+            tx_hash: field("requested_transaction_hash"),
+        },
         _ => Error::Rpc {
             name,
             cause: cause_name,
             message,
+            info: Box::new(info),
+            data: Box::new(data),
         },
     }
 }

@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
+use crate::outcome::TxExecutionStatus;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +35,47 @@ pub enum Error {
     ContractExecution { message: String },
     #[error("block not found: {message}")]
     UnknownBlock { message: String },
-    /// Any other structured nearcore error (`cause.name`, e.g. `NO_SYNCED_BLOCKS`).
+    /// The node refused the transaction before executing it
+    /// (`cause.name` `INVALID_TRANSACTION`). `error` is nearcore's
+    /// `InvalidTxError` JSON, e.g. `{"InvalidNonce": {"tx_nonce": 5,
+    /// "ak_nonce": 7}}`, `{"InvalidAccessKeyError": {"AccessKeyNotFound":
+    /// {...}}}`, `"InvalidSignature"` or `"Expired"` (`Null` if the node sent
+    /// none); see [`Error::invalid_nonce`].
+    #[error("invalid transaction: {error}")]
+    InvalidTransaction { error: Value, message: String },
+    /// `tx` does not know this transaction (yet).
+    #[error("transaction {tx_hash} is unknown to the node")]
+    UnknownTransaction { tx_hash: String },
+    /// The transaction executed and failed; `failure` is nearcore's
+    /// `TxExecutionError` JSON (from [`crate::TxOutcome::success_value`]).
+    #[error("transaction failed: {failure}")]
+    TxFailed { failure: Value },
+    /// The answer has no result yet (it was asked for with a `wait_until`
+    /// short of execution, or execution has not finished).
+    #[error("transaction has no result yet (status {final_execution_status:?})")]
+    TxPending {
+        final_execution_status: Option<TxExecutionStatus>,
+    },
+    /// Any other structured nearcore error: `name` (e.g. `HANDLER_ERROR`),
+    /// `cause` = `cause.name` (e.g. `NO_SYNCED_BLOCKS`, `TIMEOUT_ERROR`),
+    /// `info` = `cause.info`, and `data` as sent (`Null` when absent;
+    /// boxed to keep `Error` small).
     #[error("NEAR RPC error {name}/{cause}: {message}")]
     Rpc {
         name: String,
         cause: String,
         message: String,
+        info: Box<Value>,
+        data: Box<Value>,
     },
+}
+
+/// nearcore's `InvalidTxError::InvalidNonce`: the transaction's nonce must
+/// exceed the access key's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidNonce {
+    pub tx_nonce: u64,
+    pub ak_nonce: u64,
 }
 
 impl Error {
@@ -47,5 +85,29 @@ impl Error {
             self,
             Self::Timeout { .. } | Self::Transport { .. } | Self::Http { .. }
         )
+    }
+
+    /// The nonces of an `InvalidNonce` refusal: sign again with a nonce
+    /// above `ak_nonce`.
+    pub fn invalid_nonce(&self) -> Option<InvalidNonce> {
+        let Self::InvalidTransaction { error, .. } = self else {
+            return None;
+        };
+        let nonces = error.get("InvalidNonce")?;
+        Some(InvalidNonce {
+            tx_nonce: nonces.get("tx_nonce")?.as_u64()?,
+            ak_nonce: nonces.get("ak_nonce")?.as_u64()?,
+        })
+    }
+
+    /// True when the node gave up waiting for a sent transaction
+    /// (`TIMEOUT_ERROR`) or did not answer in time: the transaction may
+    /// still execute, so look it up with `tx_status` before sending another.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Timeout { .. } => true,
+            Self::Rpc { cause, .. } => cause == "TIMEOUT_ERROR",
+            _ => false,
+        }
     }
 }
