@@ -320,3 +320,89 @@ fn rpc_error(error: &Value) -> Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::rpc_error;
+    use crate::{Error, InvalidNonce};
+
+    #[test]
+    fn invalid_transactions_in_current_and_old_shapes() {
+        let nonce = json!({"TxExecutionError": {"InvalidTxError": {"InvalidNonce": {"tx_nonce": 3, "ak_nonce": 9}}}});
+        let current = rpc_error(&json!({
+            "name": "HANDLER_ERROR",
+            "cause": {"name": "INVALID_TRANSACTION", "info": {}},
+            "code": -32000,
+            "message": "Server error",
+            "data": nonce,
+        }));
+        // Nodes before structured errors sent only code, message and data.
+        let old = rpc_error(&json!({"code": -32000, "message": "Server error", "data": nonce}));
+        for err in [current, old] {
+            assert_eq!(
+                err.invalid_nonce(),
+                Some(InvalidNonce {
+                    tx_nonce: 3,
+                    ak_nonce: 9
+                })
+            );
+            assert!(!err.is_timeout() && !err.is_unavailable());
+        }
+        let expired = rpc_error(&json!({
+            "name": "HANDLER_ERROR",
+            "cause": {"name": "INVALID_TRANSACTION", "info": {}},
+            "code": -32000,
+            "message": "Server error",
+            "data": {"TxExecutionError": {"InvalidTxError": "Expired"}},
+        }));
+        match &expired {
+            Error::InvalidTransaction { error, .. } => assert_eq!(error, &json!("Expired")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(expired.invalid_nonce(), None);
+        assert_eq!(expired.to_string(), "invalid transaction: \"Expired\"");
+    }
+
+    #[test]
+    fn other_errors_keep_cause_info_and_data() {
+        let err = rpc_error(&json!({
+            "name": "HANDLER_ERROR",
+            "cause": {"name": "TIMEOUT_ERROR", "info": {"cause": "NOT_OBSERVED"}},
+            "code": -32000,
+            "message": "Server error",
+            "data": "Timeout",
+        }));
+        match &err {
+            Error::Rpc {
+                name,
+                cause,
+                message,
+                info,
+                data,
+            } => {
+                assert_eq!(name, "HANDLER_ERROR");
+                assert_eq!(cause, "TIMEOUT_ERROR");
+                assert_eq!(message, "Timeout");
+                assert_eq!(**info, json!({"cause": "NOT_OBSERVED"}));
+                assert_eq!(**data, json!("Timeout"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.is_timeout());
+        assert_eq!(err.invalid_nonce(), None);
+
+        let err = rpc_error(&json!({
+            "name": "HANDLER_ERROR",
+            "cause": {"name": "UNKNOWN_TRANSACTION", "info": {"requested_transaction_hash": "9zX"}},
+            "code": -32000,
+            "message": "Server error",
+            "data": "Transaction 9zX doesn't exist",
+        }));
+        assert!(
+            matches!(&err, Error::UnknownTransaction { tx_hash } if tx_hash == "9zX"),
+            "{err:?}"
+        );
+    }
+}

@@ -199,3 +199,128 @@ impl TxOutcome {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A `send_tx` answer as nearcore writes it, with the fields we ignore
+    /// (`proof`, `metadata`, `priority_fee`) left in.
+    #[test]
+    fn parses_nearcore_outcomes() {
+        let answer = json!({
+            "final_execution_status": "EXECUTED_OPTIMISTIC",
+            "receipts_outcome": [{
+                "block_hash": "7qn4BjmMD4QbyVva5RJqoJmRKJZBpZv5ozphGQQM5wB2",
+                "id": "FhwVxTi2QFvv8yLN8SjsWnUe6iGsnfA9U1Gm7J2zWgKs",
+                "outcome": {
+                    "executor_id": "outlayer.testnet",
+                    "gas_burnt": 3_000_000_000_000u64,
+                    "logs": ["EVENT_JSON:{\"event\":\"resolved\"}"],
+                    "metadata": {"gas_profile": [], "version": 3},
+                    "receipt_ids": ["B4v5HABNhc5kZzBa8R3BNStrYKkW1gv7sTGpfWdaB2hS"],
+                    "status": {"SuccessValue": "eyJvayI6dHJ1ZX0="},
+                    "tokens_burnt": "300000000000000000000"
+                },
+                "proof": [{"direction": "Left", "hash": "2o6yxM8aJ5fRMrb4wyh1EuUqHMQEqGAxwEePnC3hCL7e"}]
+            }, {
+                "block_hash": "8HGQ4pAWHfqAGbL1pLprXVWXjUmrBfDrYhbk8tQdxX7t",
+                "id": "B4v5HABNhc5kZzBa8R3BNStrYKkW1gv7sTGpfWdaB2hS",
+                "outcome": {
+                    "executor_id": "worker.testnet",
+                    "gas_burnt": 223_182_562_500u64,
+                    "logs": [],
+                    "metadata": {"gas_profile": [], "version": 3},
+                    "receipt_ids": [],
+                    "status": {"SuccessValue": ""},
+                    "tokens_burnt": "0"
+                },
+                "proof": []
+            }],
+            "status": {"SuccessValue": "eyJvayI6dHJ1ZX0="},
+            "transaction": {
+                "actions": [{"FunctionCall": {"args": "e30=", "deposit": "0", "gas": 30_000_000_000_000u64, "method_name": "resolve"}}],
+                "hash": "ASS7oYwGiem9HaNwJe6vS2kznx2CxueKDvU9BAYJRjNR",
+                "nonce": 108_473_000_001u64,
+                "priority_fee": 0,
+                "public_key": "ed25519:Anu7LYDfpLtkP7E16LT9imXF694BdQaa9ufVkQiwTQxC",
+                "receiver_id": "outlayer.testnet",
+                "signature": "ed25519:3s1dvZdQtcAjBksMHFrysqvF63wnyMHPA4owNQmCJZ2EBakZEKdtMsLqrHdKJ5XGpbEMmdA8Gsy3ja7AhRFVahhT",
+                "signer_id": "worker.testnet"
+            },
+            "transaction_outcome": {
+                "block_hash": "7qn4BjmMD4QbyVva5RJqoJmRKJZBpZv5ozphGQQM5wB2",
+                "id": "ASS7oYwGiem9HaNwJe6vS2kznx2CxueKDvU9BAYJRjNR",
+                "outcome": {
+                    "executor_id": "worker.testnet",
+                    "gas_burnt": 308_059_500_000u64,
+                    "logs": [],
+                    "metadata": {"gas_profile": null, "version": 1},
+                    "receipt_ids": ["FhwVxTi2QFvv8yLN8SjsWnUe6iGsnfA9U1Gm7J2zWgKs"],
+                    "status": {"SuccessReceiptId": "FhwVxTi2QFvv8yLN8SjsWnUe6iGsnfA9U1Gm7J2zWgKs"},
+                    "tokens_burnt": "30805950000000000000"
+                },
+                "proof": []
+            }
+        });
+        let outcome: TxOutcome = serde_json::from_value(answer).unwrap();
+        assert_eq!(
+            outcome.final_execution_status,
+            Some(TxExecutionStatus::ExecutedOptimistic)
+        );
+        assert_eq!(
+            outcome.hash(),
+            Some("ASS7oYwGiem9HaNwJe6vS2kznx2CxueKDvU9BAYJRjNR")
+        );
+        assert_eq!(
+            outcome.success_value::<Value>().unwrap(),
+            json!({"ok": true})
+        );
+        assert_eq!(
+            outcome.logs().collect::<Vec<_>>(),
+            ["EVENT_JSON:{\"event\":\"resolved\"}"]
+        );
+        assert_eq!(
+            outcome.gas_burnt(),
+            3_000_000_000_000 + 223_182_562_500 + 308_059_500_000
+        );
+        assert_eq!(
+            outcome.tokens_burnt(),
+            300_000_000_000_000_000_000 + 30_805_950_000_000_000_000
+        );
+        assert_eq!(outcome.transaction.as_ref().unwrap().nonce, 108_473_000_001);
+        assert_eq!(
+            outcome.receipts_outcome[1].outcome.executor_id.as_str(),
+            "worker.testnet"
+        );
+
+        // `wait_until: NONE` answers only the level reached.
+        let none: TxOutcome =
+            serde_json::from_value(json!({"final_execution_status": "NONE"})).unwrap();
+        assert_eq!(none.status, FinalExecutionStatus::NotStarted);
+        assert_eq!(none.logs().count(), 0);
+        assert!(matches!(
+            none.success_bytes(),
+            Err(Error::TxPending {
+                final_execution_status: Some(TxExecutionStatus::None)
+            })
+        ));
+        // `Started` and a failure.
+        let started: TxOutcome = serde_json::from_value(json!({"status": "Started"})).unwrap();
+        assert_eq!(started.status, FinalExecutionStatus::Started);
+        let failed: TxOutcome = serde_json::from_value(
+            json!({"status": {"Failure": {"ActionError": {"index": 0, "kind": {"FunctionCallError": {"ExecutionError": "Smart contract panicked: x"}}}}}}),
+        )
+        .unwrap();
+        assert_eq!(
+            failed.failure().unwrap()["ActionError"]["kind"]["FunctionCallError"]["ExecutionError"],
+            "Smart contract panicked: x"
+        );
+        assert_eq!(
+            serde_json::to_value(TxExecutionStatus::IncludedFinal).unwrap(),
+            json!("INCLUDED_FINAL")
+        );
+    }
+}

@@ -24,7 +24,7 @@ pub(super) fn router(state: Arc<Mutex<State>>) -> Router {
 }
 
 /// A JSON-RPC error: HTTP status, and the `error` object.
-struct RpcFailure(StatusCode, Value);
+pub(super) struct RpcFailure(pub(super) StatusCode, pub(super) Value);
 
 async fn handle(Shared(state): Shared<Arc<Mutex<State>>>, body: Bytes) -> Response {
     let availability = lock(&state).availability;
@@ -54,6 +54,9 @@ async fn handle(Shared(state): Shared<Arc<Mutex<State>>>, body: Bytes) -> Respon
                 state.queries += 1;
                 query(&state, &params)
             }
+            "send_tx" => super::tx::send_tx(&mut state, &params),
+            "broadcast_tx_commit" => super::tx::broadcast_tx_commit(&mut state, &params),
+            "tx" => super::tx::tx_status(&state, &params),
             other => Err(validation(
                 "METHOD_NOT_FOUND",
                 json!({"method_name": other}),
@@ -80,7 +83,7 @@ fn reply(id: Value, outcome: Result<Value, RpcFailure>) -> Response {
     }
 }
 
-fn validation(cause: &str, info: Value) -> RpcFailure {
+pub(super) fn validation(cause: &str, info: Value) -> RpcFailure {
     let (code, message) = match cause {
         "METHOD_NOT_FOUND" => (-32601, "Method not found"),
         _ => (-32700, "Parse error"),
@@ -102,7 +105,7 @@ fn validation(cause: &str, info: Value) -> RpcFailure {
     )
 }
 
-fn handler_error(cause: &str, info: Value, data: String) -> RpcFailure {
+pub(super) fn handler_error(cause: &str, info: Value, data: impl Into<Value>) -> RpcFailure {
     RpcFailure(
         StatusCode::OK,
         json!({
@@ -110,7 +113,7 @@ fn handler_error(cause: &str, info: Value, data: String) -> RpcFailure {
             "cause": {"name": cause, "info": info},
             "code": -32000,
             "message": "Server error",
-            "data": data,
+            "data": data.into(),
         }),
     )
 }
@@ -261,7 +264,9 @@ fn query(state: &State, params: &Value) -> Result<Value, RpcFailure> {
             "storage_paid_at": 0,
         }),
         "view_access_key" => match account.keys.get(field("public_key")) {
-            Some(nonce) => json!({"nonce": nonce, "permission": "FullAccess"}),
+            Some(key) => {
+                json!({"nonce": key.shown_nonce.unwrap_or(key.nonce), "permission": "FullAccess"})
+            }
             // nearcore's backward-compatible answer: a result with `error`.
             None => json!({
                 "error": format!("access key {} does not exist while viewing", field("public_key")),

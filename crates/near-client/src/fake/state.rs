@@ -3,22 +3,36 @@
 use std::collections::{BTreeMap, HashMap};
 
 use outlayer_types::AccountId;
+use serde_json::Value;
 
-use super::{Availability, ViewFn};
+use super::{Availability, CallFn, ViewFn};
+use crate::SignedTransaction;
 
 pub(super) struct FakeAccount {
     pub(super) amount: u128,
     pub(super) has_code: bool,
-    /// public key → nonce; every key is full-access.
-    pub(super) keys: BTreeMap<String, u64>,
+    /// `ed25519:<base58>` → key; every key is full-access.
+    pub(super) keys: BTreeMap<String, FakeKey>,
+}
+
+pub(super) struct FakeKey {
+    pub(super) nonce: u64,
+    /// What `view_access_key` reports instead of `nonce` until the key's
+    /// next accepted transaction (a view lagging behind the chain).
+    pub(super) shown_nonce: Option<u64>,
 }
 
 pub(super) struct State {
     pub(super) height: u64,
     pub(super) accounts: BTreeMap<AccountId, FakeAccount>,
     pub(super) views: HashMap<(AccountId, String), ViewFn>,
+    pub(super) calls: HashMap<(AccountId, String), CallFn>,
     pub(super) availability: Availability,
     pub(super) queries: u64,
+    /// Accepted transactions, in order.
+    pub(super) transactions: Vec<SignedTransaction>,
+    /// Full outcomes by transaction hash (base58), for `tx`.
+    pub(super) outcomes: HashMap<String, Value>,
 }
 
 impl State {
@@ -27,8 +41,11 @@ impl State {
             height: 100,
             accounts: BTreeMap::new(),
             views: HashMap::new(),
+            calls: HashMap::new(),
             availability: Availability::Up,
             queries: 0,
+            transactions: Vec::new(),
+            outcomes: HashMap::new(),
         }
     }
 
@@ -50,37 +67,5 @@ pub(super) fn fake_hash(tag: u8, n: u64) -> String {
     let mut bytes = [7u8; 32];
     bytes[0] = tag;
     bytes[1..9].copy_from_slice(&n.to_be_bytes());
-    base58(&bytes)
-}
-
-fn base58(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    let mut digits: Vec<u8> = Vec::new();
-    for &byte in bytes {
-        let mut carry = byte as u32;
-        for d in digits.iter_mut() {
-            carry += (*d as u32) << 8;
-            *d = (carry % 58) as u8;
-            carry /= 58;
-        }
-        while carry > 0 {
-            digits.push((carry % 58) as u8);
-            carry /= 58;
-        }
-    }
-    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
-    std::iter::repeat_n(b'1', zeros)
-        .chain(digits.iter().rev().map(|&d| ALPHABET[d as usize]))
-        .map(char::from)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base58_matches_known_values() {
-        assert_eq!(super::base58(&[0, 0, 1]), "112");
-        assert_eq!(super::base58(b"hello world"), "StV1DL6CwTryKyV");
-        assert_eq!(super::base58(&[0u8; 32]), "1".repeat(32));
-    }
+    bs58::encode(bytes).into_string()
 }
