@@ -38,10 +38,19 @@ pub enum KeyError {
     AccountId { account_id: String, message: String },
     #[error("cannot read {path}: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("{path} is not a credentials file: {message}")]
+    /// `path` is empty for [`Signer::from_credentials_json`].
+    #[error("invalid credentials{}: {message}", in_file(path))]
     Credentials { path: PathBuf, message: String },
     #[error("no randomness from the operating system: {message}")]
     Random { message: String },
+}
+
+fn in_file(path: &Path) -> String {
+    if path.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", path.display())
+    }
 }
 
 /// Signs transactions for `account_id` with one ED25519 key.
@@ -335,10 +344,13 @@ mod tests {
 
         let no_key = write("nokey.json", r#"{"account_id":"test.near"}"#);
         match Signer::from_credentials_file(&no_key) {
-            Err(KeyError::Credentials { path, message }) => {
-                assert_eq!(path, no_key);
-                assert_eq!(message, r#"no "private_key" or "secret_key""#);
-            }
+            Err(e @ KeyError::Credentials { .. }) => assert_eq!(
+                e.to_string(),
+                format!(
+                    r#"invalid credentials in {}: no "private_key" or "secret_key""#,
+                    no_key.display()
+                )
+            ),
             other => panic!("{other:?}"),
         }
         let bad_account = write(
@@ -373,6 +385,10 @@ mod tests {
         assert_eq!(json["public_key"], a.public_key().as_str());
         assert_eq!(json["private_key"], a.secret_key().as_str());
         let back = Signer::from_credentials_json(&a.to_credentials_json()).unwrap();
+        assert_eq!(
+            Signer::from_credentials_json("{}").unwrap_err().to_string(),
+            r#"invalid credentials: no "account_id""#
+        );
         assert_eq!(back.public_key(), a.public_key());
         assert_eq!(back.sign(b"x"), a.sign(b"x"));
 
