@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod coordinator;
+mod devchain;
 mod keystore;
 mod run;
 mod secrets;
@@ -34,6 +35,8 @@ enum Command {
     Secrets(secrets::Args),
     /// Serve the coordinator, manage worker tokens, benchmark.
     Coordinator(coordinator::Args),
+    /// Run a local NEAR chain with the OutLayer contract deployed (outlayer-devchain).
+    Devchain(devchain::Args),
 }
 
 impl Command {
@@ -41,7 +44,7 @@ impl Command {
     /// stderr stays readable. `RUST_LOG` overrides either.
     fn default_log_level(&self) -> &'static str {
         match self {
-            Self::Keystore(_) | Self::Coordinator(_) => "info",
+            Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) => "info",
             Self::Run(_) | Self::Secrets(_) => "warn",
         }
     }
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,
             Command::Coordinator(args) => Ok(coordinator::run(args).await),
+            Command::Devchain(args) => devchain::main(args),
         }
     });
     result.unwrap_or_else(|e| {

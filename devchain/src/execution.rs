@@ -1,0 +1,719 @@
+//! Executing one action receipt: its actions in order against a working copy
+//! of the receiver's account, committed only if every action succeeds (as
+//! nearcore does), then gas and deposit refunds, promise results to the
+//! receipts waiting for them, and new receipts for the next block.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use near_crypto::PublicKey;
+use near_primitives::account::{AccessKey, AccountContract};
+use near_primitives::action::{Action, FunctionCallAction};
+use near_primitives::errors::{ActionError, ActionErrorKind, FunctionCallError, TxExecutionError};
+use near_primitives::hash::CryptoHash;
+use near_primitives::types::{AccountId, Balance, Gas};
+use near_primitives::views::ExecutionStatusView;
+use near_primitives_core::config::ViewConfig;
+use near_vm_runner::logic::types::PromiseResult;
+use near_vm_runner::logic::{ReturnData, VMContext, VMOutcome};
+use near_vm_runner::{Contract, ContractCode};
+
+use crate::chain::{Block, Chain, derive_id};
+use crate::external::{ContractExt, NewReceipt, PendingYield};
+use crate::receipt::{ActionReceipt, Receipt, ReceiptKind, system_account};
+use crate::state::{Account, access_key_bytes};
+use crate::transaction::{action_deposit, action_fees};
+
+pub struct Executed {
+    pub logs: Vec<String>,
+    pub new_receipts: Vec<Receipt>,
+    pub gas_burnt: u64,
+    pub tokens_burnt: u128,
+    pub status: ExecutionStatusView,
+}
+
+struct CodeRef(Arc<ContractCode>);
+
+impl Contract for CodeRef {
+    fn hash(&self) -> CryptoHash {
+        *self.0.hash()
+    }
+    fn get_code(&self) -> Option<Arc<ContractCode>> {
+        Some(self.0.clone())
+    }
+}
+
+/// The receiver's account as the receipt changes it.
+struct WorkingCopy {
+    account: Option<Account>,
+    keys: BTreeMap<PublicKey, AccessKey>,
+    storage: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    code: Option<Arc<ContractCode>>,
+    deleted_to: Option<AccountId>,
+    /// Created by this receipt: its creator may then act as the owner (nearcore).
+    created: bool,
+    logs: Vec<String>,
+    vm_burnt: u64,
+    vm_used: u64,
+    new: Vec<NewReceipt>,
+    resumes: Vec<(CryptoHash, Vec<u8>)>,
+    returned: Option<ReturnData>,
+}
+
+/// Where a call runs: the block and the receipt's place in it.
+pub struct CallSite<'a> {
+    pub block: &'a Block,
+    pub receipt_id: CryptoHash,
+    pub signer_id: &'a AccountId,
+    pub signer_public_key: &'a PublicKey,
+    pub predecessor_id: &'a AccountId,
+    pub refund_to: &'a AccountId,
+    pub output_data_receivers: Vec<AccountId>,
+}
+
+pub fn execute(chain: &mut Chain, receipt: &Receipt, block: &Block) -> Executed {
+    let ReceiptKind::Action(action) = &receipt.kind else {
+        unreachable!("only action receipts execute");
+    };
+    let promise_results: Vec<PromiseResult> = action
+        .input_data_ids
+        .iter()
+        .map(|id| match chain.data.remove(id) {
+            Some(Some(bytes)) => PromiseResult::Successful(bytes.into()),
+            _ => PromiseResult::Failed,
+        })
+        .collect();
+    let is_refund = action.signer_id == system_account();
+    let exec_gas = if is_refund {
+        0
+    } else {
+        let sir = receipt.predecessor_id == receipt.receiver_id;
+        let fees = &chain.runtime.fees;
+        let base = fees
+            .fee(near_parameters::ActionCosts::new_action_receipt)
+            .exec_fee()
+            .gas
+            .as_gas();
+        base + action
+            .actions
+            .iter()
+            .map(|a| action_fees(fees, a, sir).1)
+            .sum::<u64>()
+    };
+    let refund_to = action
+        .refund_to
+        .clone()
+        .unwrap_or_else(|| receipt.predecessor_id.clone());
+    let site = CallSite {
+        block,
+        receipt_id: receipt.id,
+        signer_id: &action.signer_id,
+        signer_public_key: &action.signer_public_key,
+        predecessor_id: &receipt.predecessor_id,
+        refund_to: &refund_to,
+        output_data_receivers: action
+            .output_data_receivers
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect(),
+    };
+    let mut work = WorkingCopy {
+        account: chain.state.account(&receipt.receiver_id).cloned(),
+        keys: chain
+            .state
+            .access_keys
+            .get(&receipt.receiver_id)
+            .cloned()
+            .unwrap_or_default(),
+        storage: BTreeMap::new(),
+        code: chain.state.contract(&receipt.receiver_id),
+        deleted_to: None,
+        created: false,
+        logs: vec![],
+        vm_burnt: 0,
+        vm_used: 0,
+        new: vec![],
+        resumes: vec![],
+        returned: None,
+    };
+    let mut result = Ok(());
+    for (index, a) in action.actions.iter().enumerate() {
+        if let Err(kind) = apply_action(chain, receipt, a, &site, &promise_results, &mut work) {
+            result = Err(ActionError {
+                index: Some(index as u64),
+                kind,
+            });
+            break;
+        }
+    }
+    if result.is_ok()
+        && let Some(account) = &work.account
+        && work.deleted_to.is_none()
+        && !account.covers_storage()
+    {
+        result = Err(ActionError {
+            index: None,
+            kind: ActionErrorKind::LackBalanceForState {
+                account_id: receipt.receiver_id.clone(),
+                amount: Balance::from_yoctonear(account.storage_cost() - account.locked),
+            },
+        });
+    }
+
+    let prepaid: u64 = action
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::FunctionCall(call) => call.gas.as_gas(),
+            _ => 0,
+        })
+        .sum();
+    let gas_burnt = exec_gas + work.vm_burnt;
+    let gas_price = action.gas_price;
+    let mut new_receipts = Vec::new();
+    let status = match result {
+        Ok(()) => {
+            let status = commit(chain, receipt, action, block, &mut work, &mut new_receipts);
+            let unused = prepaid.saturating_sub(work.vm_used);
+            push_refund(
+                &mut new_receipts,
+                receipt,
+                &action.signer_id,
+                u128::from(unused) * gas_price,
+                is_refund,
+            );
+            status
+        }
+        Err(error) => {
+            let deposit: u128 = action.actions.iter().map(action_deposit).sum();
+            push_refund(&mut new_receipts, receipt, &refund_to, deposit, is_refund);
+            let unused = prepaid.saturating_sub(work.vm_burnt);
+            push_refund(
+                &mut new_receipts,
+                receipt,
+                &action.signer_id,
+                u128::from(unused) * gas_price,
+                is_refund,
+            );
+            // Whoever waits for this receipt's result learns it failed.
+            for (index, (data_id, receiver)) in action.output_data_receivers.iter().enumerate() {
+                new_receipts.push(data_receipt(receipt, index, *data_id, receiver, None));
+            }
+            ExecutionStatusView::Failure(TxExecutionError::ActionError(error))
+        }
+    };
+    Executed {
+        logs: work.logs,
+        new_receipts,
+        gas_burnt,
+        tokens_burnt: u128::from(gas_burnt) * gas_price,
+        status,
+    }
+}
+
+fn push_refund(
+    out: &mut Vec<Receipt>,
+    parent: &Receipt,
+    to: &AccountId,
+    amount: u128,
+    is_refund: bool,
+) {
+    if amount == 0 || is_refund || *to == system_account() {
+        return;
+    }
+    let id = derive_id(&parent.id, 1_000_000 + out.len() as u64);
+    out.push(Receipt::refund(id, parent.origin_tx, to.clone(), amount));
+}
+
+fn data_receipt(
+    parent: &Receipt,
+    index: usize,
+    data_id: CryptoHash,
+    receiver: &AccountId,
+    data: Option<Vec<u8>>,
+) -> Receipt {
+    Receipt {
+        id: derive_id(&parent.id, 2_000_000 + index as u64),
+        predecessor_id: parent.receiver_id.clone(),
+        receiver_id: receiver.clone(),
+        origin_tx: parent.origin_tx,
+        kind: ReceiptKind::Data {
+            data_id,
+            data,
+            is_promise_resume: false,
+        },
+    }
+}
+
+/// Writes the working copy back and turns the calls' promises into receipts.
+fn commit(
+    chain: &mut Chain,
+    receipt: &Receipt,
+    action: &ActionReceipt,
+    block: &Block,
+    work: &mut WorkingCopy,
+    out: &mut Vec<Receipt>,
+) -> ExecutionStatusView {
+    let id = receipt.receiver_id.clone();
+    if let Some(beneficiary) = work.deleted_to.take() {
+        let amount = work.account.as_ref().map_or(0, |a| a.amount);
+        chain.state.accounts.remove(&id);
+        chain.state.access_keys.remove(&id);
+        chain.state.storage.remove(&id);
+        let refund_id = derive_id(&receipt.id, 3_000_000);
+        if amount > 0 {
+            out.push(Receipt::refund(
+                refund_id,
+                receipt.origin_tx,
+                beneficiary,
+                amount,
+            ));
+        }
+    } else if let Some(account) = work.account.take() {
+        if let Some(code) = work.code.take() {
+            chain.state.code.insert(*code.hash(), code);
+        }
+        chain.state.accounts.insert(id.clone(), account);
+        chain
+            .state
+            .access_keys
+            .insert(id.clone(), std::mem::take(&mut work.keys));
+        let storage = chain.state.storage.entry(id.clone()).or_default();
+        for (key, value) in std::mem::take(&mut work.storage) {
+            match value {
+                Some(v) => storage.insert(key, v),
+                None => storage.remove(&key),
+            };
+        }
+    }
+
+    // Receipts the calls created, with ids and data dependencies.
+    let ids: Vec<CryptoHash> = (0..work.new.len())
+        .map(|i| derive_id(&receipt.id, i as u64))
+        .collect();
+    let mut created: Vec<Receipt> = work
+        .new
+        .iter()
+        .zip(&ids)
+        .map(|(new, rid)| Receipt {
+            id: *rid,
+            predecessor_id: id.clone(),
+            receiver_id: new.receiver_id.clone(),
+            origin_tx: receipt.origin_tx,
+            kind: ReceiptKind::Action(ActionReceipt {
+                signer_id: action.signer_id.clone(),
+                signer_public_key: action.signer_public_key.clone(),
+                gas_price: action.gas_price,
+                output_data_receivers: vec![],
+                input_data_ids: new.yield_data_id.into_iter().collect(),
+                actions: new.actions.clone(),
+                is_promise_yield: new.yield_data_id.is_some(),
+                refund_to: new.refund_to.clone(),
+            }),
+        })
+        .collect();
+    for (index, new) in work.new.iter().enumerate() {
+        for dependency in &new.dependencies {
+            let data_id = derive_id(&ids[index], 10_000 + dependency);
+            let receiver = created[index].receiver_id.clone();
+            if let ReceiptKind::Action(a) = &mut created[index].kind {
+                a.input_data_ids.push(data_id);
+            }
+            if let Some(ReceiptKind::Action(a)) =
+                created.get_mut(*dependency as usize).map(|r| &mut r.kind)
+            {
+                a.output_data_receivers.push((data_id, receiver));
+            }
+        }
+        if let Some(data_id) = new.yield_data_id {
+            chain.yields.insert(
+                data_id,
+                PendingYield {
+                    account_id: new.receiver_id.clone(),
+                    origin_tx: receipt.origin_tx,
+                    expires_at_height: block.height + chain.config.yield_timeout_blocks,
+                },
+            );
+        }
+    }
+    for (data_id, payload) in std::mem::take(&mut work.resumes) {
+        if let Some(pending) = chain.yields.remove(&data_id) {
+            out.push(Receipt {
+                id: derive_id(&data_id, receipt.id.0[0] as u64),
+                predecessor_id: id.clone(),
+                receiver_id: pending.account_id,
+                origin_tx: pending.origin_tx,
+                kind: ReceiptKind::Data {
+                    data_id,
+                    data: Some(payload),
+                    is_promise_resume: true,
+                },
+            });
+        }
+    }
+
+    let status = match work.returned.take() {
+        Some(ReturnData::ReceiptIndex(index)) => {
+            // The promise returned answers whoever waits for this receipt.
+            let target = &mut created[index as usize];
+            if let ReceiptKind::Action(a) = &mut target.kind {
+                a.output_data_receivers
+                    .extend(action.output_data_receivers.iter().cloned());
+            }
+            ExecutionStatusView::SuccessReceiptId(target.id)
+        }
+        Some(ReturnData::Value(value)) => {
+            send_result(receipt, action, Some(value.clone()), out);
+            ExecutionStatusView::SuccessValue(value)
+        }
+        Some(ReturnData::None) | None => {
+            send_result(receipt, action, Some(vec![]), out);
+            ExecutionStatusView::SuccessValue(vec![])
+        }
+    };
+    out.splice(0..0, created);
+    status
+}
+
+fn send_result(
+    receipt: &Receipt,
+    action: &ActionReceipt,
+    data: Option<Vec<u8>>,
+    out: &mut Vec<Receipt>,
+) {
+    for (index, (data_id, receiver)) in action.output_data_receivers.iter().enumerate() {
+        out.push(data_receipt(
+            receipt,
+            index,
+            *data_id,
+            receiver,
+            data.clone(),
+        ));
+    }
+}
+
+fn apply_action(
+    chain: &Chain,
+    receipt: &Receipt,
+    action: &Action,
+    site: &CallSite<'_>,
+    promise_results: &[PromiseResult],
+    work: &mut WorkingCopy,
+) -> Result<(), ActionErrorKind> {
+    let account_id = &receipt.receiver_id;
+    let actor_is_owner = receipt.predecessor_id == *account_id || work.created;
+    let not_owner = || ActionErrorKind::ActorNoPermission {
+        account_id: account_id.clone(),
+        actor_id: receipt.predecessor_id.clone(),
+    };
+    if let Action::CreateAccount(_) = action {
+        if work.account.is_some() {
+            return Err(ActionErrorKind::AccountAlreadyExists {
+                account_id: account_id.clone(),
+            });
+        }
+        if !account_id.is_sub_account_of(&receipt.predecessor_id) {
+            return Err(ActionErrorKind::CreateAccountNotAllowed {
+                account_id: account_id.clone(),
+                predecessor_id: receipt.predecessor_id.clone(),
+            });
+        }
+        work.account = Some(Account::new(0));
+        work.created = true;
+        return Ok(());
+    }
+    let Some(account) = work.account.as_mut() else {
+        return Err(ActionErrorKind::AccountDoesNotExist {
+            account_id: account_id.clone(),
+        });
+    };
+    match action {
+        Action::Transfer(t) => account.amount += t.deposit.as_yoctonear(),
+        Action::DeployContract(d) => {
+            if !actor_is_owner {
+                return Err(not_owner());
+            }
+            let code = Arc::new(ContractCode::new(d.code.clone(), None));
+            let old = work.code.as_ref().map_or(0, |c| c.code().len() as u64);
+            account.storage_usage = account.storage_usage + code.code().len() as u64 - old;
+            account.code_hash = Some(*code.hash());
+            work.code = Some(code);
+        }
+        Action::AddKey(add) => {
+            if !actor_is_owner {
+                return Err(not_owner());
+            }
+            if work.keys.contains_key(&add.public_key) {
+                return Err(ActionErrorKind::AddKeyAlreadyExists {
+                    account_id: account_id.clone(),
+                    public_key: Box::new(add.public_key.clone()),
+                });
+            }
+            // nearcore starts a new key's nonce at the block height range.
+            let mut key = add.access_key.clone();
+            key.nonce = (site.block.height - 1) * crate::transaction::NONCE_RANGE_MULTIPLIER;
+            account.storage_usage += access_key_bytes(&add.public_key, &key);
+            work.keys.insert(add.public_key.clone(), key);
+        }
+        Action::DeleteKey(delete) => {
+            if !actor_is_owner {
+                return Err(not_owner());
+            }
+            let Some(key) = work.keys.remove(&delete.public_key) else {
+                return Err(ActionErrorKind::DeleteKeyDoesNotExist {
+                    account_id: account_id.clone(),
+                    public_key: Box::new(delete.public_key.clone()),
+                });
+            };
+            account.storage_usage -= access_key_bytes(&delete.public_key, &key);
+        }
+        Action::DeleteAccount(delete) => {
+            if !actor_is_owner {
+                return Err(not_owner());
+            }
+            work.deleted_to = Some(delete.beneficiary_id.clone());
+        }
+        Action::FunctionCall(call) => {
+            // The VM credits the attached deposit to the balance itself.
+            return function_call(chain, receipt, call, site, promise_results, work);
+        }
+        other => {
+            return Err(ActionErrorKind::FunctionCallError(
+                FunctionCallError::ExecutionError(format!(
+                    "{other:?} is not supported by the local chain"
+                )),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn function_call(
+    chain: &Chain,
+    receipt: &Receipt,
+    call: &FunctionCallAction,
+    site: &CallSite<'_>,
+    promise_results: &[PromiseResult],
+    work: &mut WorkingCopy,
+) -> Result<(), ActionErrorKind> {
+    let account_id = &receipt.receiver_id;
+    let account = work.account.as_mut().expect("checked by the caller");
+    let Some(code) = work.code.clone() else {
+        return Err(ActionErrorKind::FunctionCallError(
+            FunctionCallError::CompilationError(
+                near_primitives::errors::CompilationError::CodeDoesNotExist {
+                    account_id: account_id.clone(),
+                },
+            ),
+        ));
+    };
+    let mut ext = ContractExt::new(
+        account_id.clone(),
+        chain.state.storage.get(account_id),
+        &chain.yields,
+        site.receipt_id,
+        chain.config.chain_id.clone(),
+    );
+    ext.overlay = std::mem::take(&mut work.storage);
+    let context = VMContext {
+        current_account_id: account_id.clone(),
+        signer_account_id: site.signer_id.clone(),
+        signer_account_pk: borsh::to_vec(site.signer_public_key).expect("encodes"),
+        predecessor_account_id: site.predecessor_id.clone(),
+        refund_to_account_id: site.refund_to.clone(),
+        input: call.args.clone().into(),
+        promise_results: promise_results
+            .iter()
+            .map(|r| match r {
+                PromiseResult::Successful(bytes) => PromiseResult::Successful(bytes.clone()),
+                PromiseResult::Failed => PromiseResult::Failed,
+                PromiseResult::NotReady => PromiseResult::NotReady,
+            })
+            .collect::<Vec<_>>()
+            .into(),
+        block_height: site.block.height,
+        block_timestamp: site.block.timestamp_ns,
+        epoch_height: 1,
+        account_balance: Balance::from_yoctonear(account.amount),
+        account_locked_balance: Balance::from_yoctonear(account.locked),
+        storage_usage: account.storage_usage,
+        account_contract: AccountContract::Local(*code.hash()),
+        attached_deposit: call.deposit,
+        prepaid_gas: call.gas,
+        random_seed: CryptoHash::hash_bytes(
+            &[site.block.random_value.0, site.receipt_id.0].concat(),
+        )
+        .0
+        .to_vec(),
+        view_config: None,
+        output_data_receivers: site.output_data_receivers.clone(),
+    };
+    let outcome = run_vm(chain, &code, &call.method_name, &mut ext, &context);
+    work.storage = std::mem::take(&mut ext.overlay);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            return Err(ActionErrorKind::FunctionCallError(
+                FunctionCallError::ExecutionError(message),
+            ));
+        }
+    };
+    work.vm_burnt += outcome.burnt_gas.as_gas();
+    work.logs.extend(outcome.logs.iter().cloned());
+    if let Some(error) = &outcome.aborted {
+        work.vm_used += outcome.burnt_gas.as_gas();
+        return Err(ActionErrorKind::FunctionCallError(
+            FunctionCallError::ExecutionError(error.to_string()),
+        ));
+    }
+    if let Some(feature) = ext.unsupported {
+        work.vm_used += outcome.burnt_gas.as_gas();
+        return Err(ActionErrorKind::FunctionCallError(
+            FunctionCallError::ExecutionError(format!(
+                "{feature} are not supported by the local chain"
+            )),
+        ));
+    }
+    account.amount = outcome.balance.as_yoctonear();
+    account.storage_usage = outcome.storage_usage;
+    let mut used = outcome.used_gas.as_gas();
+    // Unused gas goes to calls that asked for a share (nearcore's GasWeight).
+    let total_weight: u64 = ext
+        .new_receipts
+        .iter()
+        .flat_map(|r| r.gas_weights.iter().map(|(_, w)| *w))
+        .sum();
+    let unused = call.gas.as_gas().saturating_sub(used);
+    if total_weight > 0 && unused > 0 {
+        let mut left = unused;
+        let shares: Vec<(usize, usize, u64)> = ext
+            .new_receipts
+            .iter()
+            .enumerate()
+            .flat_map(|(r, new)| new.gas_weights.iter().map(move |(a, w)| (r, *a, *w)))
+            .collect();
+        for (i, (r, a, w)) in shares.iter().enumerate() {
+            let share = if i + 1 == shares.len() {
+                left
+            } else {
+                (u128::from(unused) * u128::from(*w) / u128::from(total_weight)) as u64
+            };
+            left -= share;
+            if let Action::FunctionCall(f) = &mut ext.new_receipts[*r].actions[*a] {
+                f.gas = Gas::from_gas(f.gas.as_gas() + share);
+            }
+        }
+        used = call.gas.as_gas();
+    }
+    work.vm_used += used;
+    let offset = work.new.len() as u64;
+    work.returned = Some(match outcome.return_data {
+        ReturnData::ReceiptIndex(i) => ReturnData::ReceiptIndex(i + offset),
+        other => other,
+    });
+    for mut new in std::mem::take(&mut ext.new_receipts) {
+        for d in &mut new.dependencies {
+            *d += offset;
+        }
+        work.new.push(new);
+    }
+    work.resumes.append(&mut ext.resumes);
+    Ok(())
+}
+
+/// Runs a method in nearcore's VM; `Err` is a failure of the VM itself.
+fn run_vm(
+    chain: &Chain,
+    code: &Arc<ContractCode>,
+    method: &str,
+    ext: &mut ContractExt<'_>,
+    context: &VMContext,
+) -> Result<VMOutcome, String> {
+    let config = chain.runtime.wasm_config.clone();
+    let gas_counter = context.make_gas_counter(&config);
+    let contract = CodeRef(code.clone());
+    let prepared =
+        near_vm_runner::prepare(&contract, config, Some(&chain.cache), gas_counter, method);
+    near_vm_runner::run(prepared, ext, context, chain.runtime.fees.clone())
+        .map_err(|e| format!("the VM failed: {e:?}"))
+}
+
+/// A view call: the method runs read-only against the head's state.
+pub struct ViewResult {
+    pub result: Vec<u8>,
+    pub logs: Vec<String>,
+}
+
+pub fn view_call(
+    chain: &Chain,
+    account_id: &AccountId,
+    method: &str,
+    args: Vec<u8>,
+) -> Result<ViewResult, ViewError> {
+    let account = chain
+        .state
+        .account(account_id)
+        .ok_or_else(|| ViewError::UnknownAccount(account_id.clone()))?;
+    let code = chain
+        .state
+        .contract(account_id)
+        .ok_or_else(|| ViewError::NoContractCode(account_id.clone()))?;
+    let head = chain.head();
+    let max_gas = chain.runtime.wasm_config.limit_config.max_gas_burnt;
+    let mut ext = ContractExt::new(
+        account_id.clone(),
+        chain.state.storage.get(account_id),
+        &chain.yields,
+        head.hash,
+        chain.config.chain_id.clone(),
+    );
+    let context = VMContext {
+        current_account_id: account_id.clone(),
+        signer_account_id: account_id.clone(),
+        signer_account_pk: vec![],
+        predecessor_account_id: account_id.clone(),
+        refund_to_account_id: account_id.clone(),
+        input: args.into(),
+        promise_results: Vec::new().into(),
+        block_height: head.height,
+        block_timestamp: head.timestamp_ns,
+        epoch_height: 1,
+        account_balance: Balance::from_yoctonear(account.amount),
+        account_locked_balance: Balance::from_yoctonear(account.locked),
+        storage_usage: account.storage_usage,
+        account_contract: AccountContract::Local(*code.hash()),
+        attached_deposit: Balance::ZERO,
+        prepaid_gas: max_gas,
+        random_seed: head.random_value.0.to_vec(),
+        view_config: Some(ViewConfig {
+            max_gas_burnt: max_gas,
+        }),
+        output_data_receivers: vec![],
+    };
+    let outcome =
+        run_vm(chain, &code, method, &mut ext, &context).map_err(ViewError::ContractExecution)?;
+    if let Some(error) = outcome.aborted {
+        // nearcore's wording for a failed view call.
+        return Err(ViewError::ContractExecution(format!(
+            "wasm execution failed with error: FunctionCallError({error:?})"
+        )));
+    }
+    let result = match outcome.return_data {
+        ReturnData::Value(v) => v,
+        _ => vec![],
+    };
+    Ok(ViewResult {
+        result,
+        logs: outcome.logs,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error("account {0} does not exist while viewing")]
+    UnknownAccount(AccountId),
+    #[error("contract code for account {0} does not exist while viewing")]
+    NoContractCode(AccountId),
+    #[error("{0}")]
+    ContractExecution(String),
+}

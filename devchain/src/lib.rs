@@ -1,0 +1,31 @@
+//! A local NEAR chain for `outlayer devchain`, `outlayer dev` and end-to-end
+//! tests. It runs the real contract wasm in nearcore's own VM
+//! (`near-vm-runner` on wasmtime) with nearcore's gas and storage rules,
+//! yields and resumes with timeouts, and answers the subset of nearcore's
+//! JSON-RPC that OutLayer's services and NEAR's client libraries use, in
+//! nearcore's JSON shapes. Blocks, with their receipts' outcomes and logs,
+//! are also served as a stream (see `docs/block-stream.md`).
+//!
+//! One shard, one producer, no validators, no consensus: a block is final
+//! as soon as it is produced.
+
+pub mod chain;
+pub mod execution;
+pub mod external;
+pub mod genesis;
+pub mod receipt;
+pub mod rpc;
+pub mod server;
+pub mod state;
+pub mod stream;
+pub mod transaction;
+pub mod views;
+
+pub use chain::{Block, Chain, ChainConfig, FinalStatus, GAS_PRICE};
+pub use genesis::{Genesis, GenesisAccounts, ONE_NEAR};
+pub use server::{Devchain, DevchainConfig, Shared};
+
+/// Where `scripts/build-contract` writes the contract wasm in this repository.
+pub fn contract_wasm_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract/res/outlayer_contract.wasm")
+}
