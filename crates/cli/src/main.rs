@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod coordinator;
 mod devchain;
 mod keystore;
+mod near;
 mod run;
 mod secrets;
 
@@ -37,6 +38,8 @@ enum Command {
     Coordinator(coordinator::Args),
     /// Run a local NEAR chain with the OutLayer contract deployed (outlayer-devchain).
     Devchain(devchain::Args),
+    /// View, call and look up transactions on a NEAR chain (the local one by default).
+    Near(near::Args),
 }
 
 impl Command {
@@ -45,7 +48,7 @@ impl Command {
     fn default_log_level(&self) -> &'static str {
         match self {
             Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) => "info",
-            Self::Run(_) | Self::Secrets(_) => "warn",
+            Self::Run(_) | Self::Secrets(_) | Self::Near(_) => "warn",
         }
     }
 }
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
             Command::Secrets(args) => secrets::main(args).await,
             Command::Coordinator(args) => Ok(coordinator::run(args).await),
             Command::Devchain(args) => devchain::main(args),
+            Command::Near(args) => near::main(args).await,
         }
     });
     result.unwrap_or_else(|e| {

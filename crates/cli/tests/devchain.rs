@@ -78,8 +78,66 @@ fn devchain_serves_rpc_and_writes_credentials() {
         .expect("the address is printed")
         .to_owned();
     let status = rpc(&address, "status");
+    let near = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_outlayer"))
+            .args(["near", "--rpc", &format!("http://{address}")])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let owner = dir.path().join("outlayer-local/owner.test.near.json");
+    let alice = dir.path().join("outlayer-local/alice.test.near.json");
+    let paused = near(&[
+        "call",
+        "outlayer.test.near",
+        "set_paused",
+        r#"{"paused": true}"#,
+        "--deposit",
+        "1",
+        "--credentials",
+        owner.to_str().unwrap(),
+    ]);
+    let by_alice = near(&[
+        "call",
+        "outlayer.test.near",
+        "set_paused",
+        r#"{"paused": false}"#,
+        "--deposit",
+        "1",
+        "--credentials",
+        alice.to_str().unwrap(),
+    ]);
+    let config = near(&["view", "outlayer.test.near", "get_config"]);
     child.kill().ok();
     child.wait().ok();
+
+    assert_eq!(
+        paused.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&paused.stderr)
+    );
+    let paused: Value = serde_json::from_slice(&paused.stdout).unwrap();
+    assert_eq!(paused["status"], "succeeded");
+    assert!(
+        paused["tokens_burnt"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(by_alice.status.code(), Some(1), "a failed call exits 1");
+    let by_alice: Value = serde_json::from_slice(&by_alice.stdout).unwrap();
+    assert_eq!(by_alice["status"], "failed");
+    assert!(
+        by_alice["failure"]
+            .to_string()
+            .contains("Smart contract panicked"),
+        "{by_alice}"
+    );
+    let config: Value = serde_json::from_slice(&config.stdout).unwrap();
+    assert_eq!(config["paused"], true);
     assert!(
         first.starts_with("local NEAR chain `outlayer-local` at http://127.0.0.1:"),
         "{first}"
