@@ -1,7 +1,8 @@
 //! nearcore's JSON-RPC, the subset OutLayer and NEAR's client libraries
 //! use: `status`, `block`, `gas_price`, `query` (`view_account`,
-//! `view_access_key`, `call_function`), `send_tx`, `broadcast_tx_commit`,
-//! `broadcast_tx_async` and `tx`. Results and errors have nearcore's shapes.
+//! `view_access_key`, `view_access_key_list`, `view_code`, `view_state`,
+//! `call_function`), `send_tx`, `broadcast_tx_commit`, `broadcast_tx_async`
+//! and `tx`. Results and errors have nearcore's shapes.
 
 use std::time::Duration;
 
@@ -300,13 +301,7 @@ fn query(chain: &Chain, params: &Value) -> Result<Value, RpcError> {
             match view_call(chain, &id, method, args) {
                 Ok(result) => with_block(json!({"result": result.result, "logs": result.logs})),
                 Err(ViewError::UnknownAccount(id)) => Err(unknown_account(&id)),
-                Err(ViewError::NoContractCode(id)) => Err(RpcError::handler(
-                    "NO_CONTRACT_CODE",
-                    json!({"contract_account_id": id, "block_height": block.height, "block_hash": block.hash}),
-                    json!(format!(
-                        "Contract code for contract ID #{id} has never been observed on the node"
-                    )),
-                )),
+                Err(ViewError::NoContractCode(id)) => Err(no_code(&id, block)),
                 Err(ViewError::ContractExecution(vm_error)) => Err(RpcError::handler(
                     "CONTRACT_EXECUTION_ERROR",
                     json!({"vm_error": vm_error, "block_height": block.height, "block_hash": block.hash}),
@@ -314,10 +309,72 @@ fn query(chain: &Chain, params: &Value) -> Result<Value, RpcError> {
                 )),
             }
         }
+        "view_access_key_list" => {
+            let id = account_id(params)?;
+            if chain.state.account(&id).is_none() {
+                return Err(unknown_account(&id));
+            }
+            let keys: Vec<Value> = chain
+                .state
+                .access_keys
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .map(|(key, access)| {
+                    json!({"public_key": key, "access_key": AccessKeyView::from(access.clone())})
+                })
+                .collect();
+            with_block(json!({"keys": keys}))
+        }
+        "view_code" => {
+            let id = account_id(params)?;
+            if chain.state.account(&id).is_none() {
+                return Err(unknown_account(&id));
+            }
+            let code = chain
+                .state
+                .contract(&id)
+                .ok_or_else(|| no_code(&id, block))?;
+            with_block(json!({"code_base64": BASE64.encode(code.code()), "hash": code.hash()}))
+        }
+        "view_state" => {
+            let id = account_id(params)?;
+            if chain.state.account(&id).is_none() {
+                return Err(unknown_account(&id));
+            }
+            let prefix = BASE64
+                .decode(
+                    params
+                        .get("prefix_base64")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                )
+                .map_err(|e| RpcError::bad_request(format!("prefix_base64: {e}")))?;
+            let values: Vec<Value> = chain
+                .state
+                .storage
+                .get(&id)
+                .into_iter()
+                .flat_map(|records| records.range(prefix.clone()..))
+                .take_while(|(key, _)| key.starts_with(&prefix))
+                .map(|(key, value)| json!({"key": BASE64.encode(key), "value": BASE64.encode(value)}))
+                .collect();
+            with_block(json!({"values": values, "proof": []}))
+        }
         other => Err(RpcError::bad_request(format!(
             "request_type {other:?} is not served by the local chain"
         ))),
     }
+}
+
+fn no_code(id: &AccountId, block: &Block) -> RpcError {
+    RpcError::handler(
+        "NO_CONTRACT_CODE",
+        json!({"contract_account_id": id, "block_height": block.height, "block_hash": block.hash}),
+        json!(format!(
+            "Contract code for contract ID #{id} has never been observed on the node"
+        )),
+    )
 }
 
 fn parse_tx(value: Option<&Value>) -> Result<SignedTransaction, RpcError> {

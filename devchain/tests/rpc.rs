@@ -152,6 +152,45 @@ async fn views_answer_in_nearcores_shapes() {
         "{panicked}"
     );
 
+    let keys = rpc(
+        &chain,
+        "query",
+        json!({"request_type": "view_access_key_list", "finality": "final",
+        "account_id": "alice.test.near"}),
+    )
+    .await;
+    assert_eq!(keys["result"]["keys"][0]["public_key"], key);
+    let code = rpc(
+        &chain,
+        "query",
+        json!({"request_type": "view_code", "finality": "final",
+        "account_id": "outlayer.test.near"}),
+    )
+    .await;
+    let wasm = BASE64
+        .decode(code["result"]["code_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(wasm, common::contract_wasm().unwrap());
+    let no_code = rpc(
+        &chain,
+        "query",
+        json!({"request_type": "view_code", "finality": "final",
+        "account_id": "alice.test.near"}),
+    )
+    .await;
+    assert_eq!(no_code["error"]["cause"]["name"], "NO_CONTRACT_CODE");
+    // The contract's state: near-sdk keeps its root struct under "STATE".
+    let state = rpc(
+        &chain,
+        "query",
+        json!({"request_type": "view_state", "finality": "final",
+        "account_id": "outlayer.test.near", "prefix_base64": BASE64.encode("STATE")}),
+    )
+    .await;
+    let values = state["result"]["values"].as_array().unwrap();
+    assert_eq!(values.len(), 1, "{state}");
+    assert_eq!(values[0]["key"], BASE64.encode("STATE"));
+
     let missing = rpc(&chain, "no_such_method", json!([])).await;
     assert_eq!(missing["error"]["cause"]["name"], "METHOD_NOT_FOUND");
     assert_eq!(missing["error"]["code"], -32601);
