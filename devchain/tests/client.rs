@@ -207,3 +207,97 @@ async fn refusals_reach_the_client_typed() {
         "{unknown:?}"
     );
 }
+
+/// Reads blocks from the stream until `contract` logs an event `pick` accepts.
+async fn next_event<T>(
+    stream: &mut outlayer_near_client::BlockStream,
+    contract: &AccountId,
+    pick: impl Fn(&outlayer_types::OutlayerEvent) -> Option<T>,
+) -> (T, Option<String>) {
+    for _ in 0..50 {
+        let Some(block) = stream.next().await.unwrap() else {
+            continue;
+        };
+        for (outcome, event) in block.outlayer_events(contract).unwrap() {
+            if let Some(found) = pick(&event) {
+                return (found, outcome.tx_hash.clone());
+            }
+        }
+    }
+    panic!("no such event in 50 blocks");
+}
+
+#[tokio::test]
+async fn the_block_stream_carries_the_contracts_events() {
+    use outlayer_types::OutlayerEvent;
+    let Some((chain, rpc, credentials)) = start().await else {
+        return;
+    };
+    let contract = id("outlayer.test.near");
+    let mut stream =
+        outlayer_near_client::BlockStream::new(chain.url.clone(), 1, Duration::from_secs(5))
+            .unwrap();
+
+    let alice = signer(&credentials, "alice");
+    let cost: String = rpc
+        .view_call(
+            &contract,
+            "estimate_execution_cost",
+            &json!({}),
+            &BlockReference::default(),
+        )
+        .await
+        .unwrap();
+    let args = json!({"code_source": {"GitHub": {"repo": "alice/app", "commit": "main", "build_target": "wasm32-wasip1"}}});
+    let request = rpc
+        .sign_tx(
+            &alice,
+            &contract,
+            vec![Action::function_call(
+                "request_execution",
+                serde_json::to_vec(&args).unwrap(),
+                100_000_000_000_000,
+                cost.parse().unwrap(),
+            )],
+        )
+        .await
+        .unwrap();
+    rpc.send_tx(&request, TxExecutionStatus::IncludedFinal)
+        .await
+        .unwrap();
+
+    let (requested, tx_hash) = next_event(&mut stream, &contract, |e| match e {
+        OutlayerEvent::ExecutionRequested(list) => Some(list[0].clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(requested.context.request_id, 0);
+    assert_eq!(requested.context.sender_id.as_str(), "alice.test.near");
+    assert_eq!(
+        tx_hash,
+        Some(request.hash().to_string()),
+        "the receipt names its transaction"
+    );
+
+    let operator = signer(&credentials, "operator");
+    let failure = json!({"request_id": 0, "response": {"success": false, "error": "build failed",
+        "resources_used": {"instructions": 0, "time_ms": 0, "compile_time_ms": 0}}});
+    assert!(resolve(&rpc, &operator, &failure).await.is_success());
+    let (completed, _) = next_event(&mut stream, &contract, |e| match e {
+        OutlayerEvent::ExecutionCompleted(list) => Some(list[0].clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(completed.request_id, 0);
+    assert_eq!(completed.error.as_deref(), Some("build failed"));
+
+    // A block far ahead is not there yet: `None`, and the reader stays put.
+    let mut ahead = outlayer_near_client::BlockStream::new(
+        chain.url.clone(),
+        1_000_000,
+        Duration::from_millis(50),
+    )
+    .unwrap();
+    assert_eq!(ahead.next().await.unwrap(), None);
+    assert_eq!(ahead.next_height(), 1_000_000);
+}

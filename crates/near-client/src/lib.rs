@@ -13,6 +13,9 @@
 //! a final block hash, sign, send, retry once on a refused nonce, and return
 //! the [`TxOutcome`].
 //!
+//! [`BlockStream`] follows the block stream (`docs/block-stream.md`) and
+//! picks the contract's events out of receipt outcomes.
+//!
 //! With the `fake` feature, [`fake::FakeChain`] serves the same protocol over
 //! HTTP from in-memory state, in nearcore's exact JSON shapes, for tests.
 
@@ -22,6 +25,7 @@ mod error;
 pub mod fake;
 mod outcome;
 mod signer;
+pub mod stream;
 pub mod transaction;
 mod tx;
 mod views;
@@ -33,6 +37,7 @@ pub use outcome::{
     TransactionView, TxExecutionStatus, TxOutcome,
 };
 pub use signer::{KeyError, Signer};
+pub use stream::{BlockStream, ReceiptOutcome, StreamBlock};
 pub use transaction::{Action, CryptoHash, PublicKey, Signature, SignedTransaction, Transaction};
 pub use tx::DEFAULT_WAIT_UNTIL;
 pub use views::{
