@@ -20,6 +20,7 @@ pub mod state;
 pub mod stream;
 pub mod transaction;
 pub mod views;
+pub mod vm;
 
 pub use chain::{Block, Chain, ChainConfig, FinalStatus, GAS_PRICE};
 pub use genesis::{Genesis, GenesisAccounts, ONE_NEAR};

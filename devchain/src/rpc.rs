@@ -20,9 +20,9 @@ use near_primitives::views::{AccessKeyView, AccountView, TxExecutionStatus};
 use serde_json::{Value, json};
 
 use crate::chain::{Block, Chain};
-use crate::execution::{ViewError, view_call};
 use crate::server::Shared;
 use crate::views::{block_view, final_outcome};
+use crate::vm::{ViewError, view_call};
 
 /// How long `send_tx` and `tx` wait for their condition (nearcore: 10 s).
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -353,13 +353,9 @@ fn a_batch_deploys_and_initialises_a_contract_on_a_new_account() {
         account.storage_usage > wasm.len() as u64,
         "the code is paid for"
     );
-    let config = outlayer_devchain::execution::view_call(
-        &local.chain,
-        &second,
-        "get_config",
-        b"{}".to_vec(),
-    )
-    .unwrap();
+    let config =
+        outlayer_devchain::vm::view_call(&local.chain, &second, "get_config", b"{}".to_vec())
+            .unwrap();
     let config: serde_json::Value = serde_json::from_slice(&config.result).unwrap();
     assert_eq!(config["owner_id"], "alice.test.near");
     assert_eq!(config["operator_id"], "alice.test.near");

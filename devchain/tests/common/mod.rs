@@ -132,7 +132,7 @@ impl Local {
 
     pub fn view(&self, method: &str, args: Value) -> Value {
         let contract = &self.accounts().contract;
-        let result = outlayer_devchain::execution::view_call(
+        let result = outlayer_devchain::vm::view_call(
             &self.chain,
             contract,
             method,
