@@ -190,6 +190,16 @@ fn unknown_block(message: String) -> RpcError {
 
 /// `{"finality": ...}` or `{"block_id": height | hash}`.
 fn find_block<'c>(chain: &'c Chain, params: &Value) -> Result<&'c Block, RpcError> {
+    if let Some(finality) = params.get("finality")
+        && !matches!(
+            finality.as_str(),
+            Some("optimistic" | "near-final" | "final")
+        )
+    {
+        return Err(RpcError::bad_request(format!(
+            "unknown finality {finality}: expected \"optimistic\", \"near-final\" or \"final\""
+        )));
+    }
     match params.get("block_id") {
         None | Some(Value::Null) => Ok(chain.head()),
         Some(Value::Number(n)) => {

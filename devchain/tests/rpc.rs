@@ -191,6 +191,9 @@ async fn views_answer_in_nearcores_shapes() {
     assert_eq!(values.len(), 1, "{state}");
     assert_eq!(values[0]["key"], BASE64.encode("STATE"));
 
+    let bogus = rpc(&chain, "block", json!({"finality": "soon"})).await;
+    assert_eq!(bogus["error"]["cause"]["name"], "PARSE_ERROR");
+
     let missing = rpc(&chain, "no_such_method", json!([])).await;
     assert_eq!(missing["error"]["cause"]["name"], "METHOD_NOT_FOUND");
     assert_eq!(missing["error"]["code"], -32601);
