@@ -4,19 +4,19 @@
 //! endpoint is refused however it is spelled.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Limited};
+use bytes::Bytes;
+use http::uri::Scheme;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::{Sleep, timeout};
 use wasmtime_wasi_http::io::TokioIo;
-use wasmtime_wasi_http::p2::bindings::http::types::{DnsErrorPayload, ErrorCode};
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::p2::types::{
-    HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig,
-};
-use wasmtime_wasi_http::p2::{HttpResult, WasiHttpHooks, hyper_request_error};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// What a program may reach over HTTP.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,71 +141,91 @@ impl PolicyHooks {
     }
 }
 
+/// What the connection's driver reports once the response is handed over.
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+/// The response and the connection's driver, as `wasi:http` wants them.
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send>;
+
+/// What wasi-http uses when a request sets no timeout of its own.
+const UNSET_TIMEOUT: Duration = Duration::from_secs(600);
+
 impl WasiHttpHooks for PolicyHooks {
     fn send_request(
         &mut self,
-        request: hyper::Request<HyperOutgoingBody>,
-        config: OutgoingRequestConfig,
-    ) -> HttpResult<HostFutureIncomingResponse> {
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: IoFuture,
+    ) -> SendFuture {
+        // Switch and count are decided here, when the guest sends, not when
+        // the returned future first runs.
         if !self.policy.enabled {
-            return Err(denied("outbound HTTP is disabled for this execution").into());
+            return refused(denied("outbound HTTP is disabled for this execution"));
         }
         if self.requests >= self.policy.max_requests {
-            return Err(denied(&format!(
+            return refused(denied(&format!(
                 "request limit of {} per execution reached",
                 self.policy.max_requests
-            ))
-            .into());
+            )));
         }
         self.requests += 1;
         let policy = self.policy.clone();
-        let handle = wasmtime_wasi::runtime::spawn(async move {
-            Ok(send_checked(&policy, request, config).await)
-        });
-        Ok(HostFutureIncomingResponse::pending(handle))
+        Box::new(async move { send_checked(&policy, request, options).await })
     }
 }
 
-fn dns_error() -> ErrorCode {
-    ErrorCode::DnsError(DnsErrorPayload {
-        rcode: None,
-        info_code: None,
-    })
+fn refused(error: Error) -> SendFuture {
+    Box::new(std::future::ready(Err(error)))
 }
 
-fn denied(reason: &str) -> ErrorCode {
+fn dns_error() -> Error {
+    Error::DnsError {
+        rcode: None,
+        info_code: None,
+    }
+}
+
+fn denied(reason: &str) -> Error {
     tracing::info!(reason, "outbound HTTP request refused");
-    ErrorCode::HttpRequestDenied
+    Error::HttpRequestDenied
+}
+
+/// A request's own timeout, never above the policy's.
+fn capped(policy: Duration, asked: Option<Duration>) -> Duration {
+    policy.min(asked.unwrap_or(UNSET_TIMEOUT))
 }
 
 /// Resolves the request's host, checks every address, and sends the request
 /// over a connection to a checked address.
 async fn send_checked(
     policy: &HttpPolicy,
-    mut request: hyper::Request<HyperOutgoingBody>,
-    config: OutgoingRequestConfig,
-) -> Result<IncomingResponse, ErrorCode> {
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<(http::Response<WasiBody>, IoFuture), Error> {
     let uri = request.uri().clone();
+    let use_tls = uri.scheme() == Some(&Scheme::HTTPS);
     let host = uri
         .host()
-        .ok_or(ErrorCode::HttpRequestUriInvalid)?
+        .ok_or(Error::HttpRequestUriInvalid)?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
     if !policy.host_allowed(&host) {
         return Err(denied(&format!("host {host:?} is not in the allow list")));
     }
-    let port = uri
-        .port_u16()
-        .unwrap_or(if config.use_tls { 443 } else { 80 });
-    let per_step = policy
-        .request_timeout
-        .min(config.connect_timeout.max(Duration::from_millis(1)));
+    let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
+    let options = options.unwrap_or_default();
+    let per_step = policy.request_timeout.min(
+        options
+            .connect_timeout
+            .unwrap_or(UNSET_TIMEOUT)
+            .max(Duration::from_millis(1)),
+    );
 
     let addresses: Vec<SocketAddr> =
         timeout(per_step, tokio::net::lookup_host((host.as_str(), port)))
             .await
-            .map_err(|_| ErrorCode::DnsTimeout)?
+            .map_err(|_| Error::DnsTimeout)?
             .map_err(|_| dns_error())?
             .collect();
     if addresses.is_empty() {
@@ -217,13 +237,13 @@ async fn send_checked(
             host,
             "outbound HTTP to a private or reserved address refused"
         );
-        return Err(ErrorCode::DestinationIpProhibited);
+        return Err(Error::DestinationIpProhibited);
     }
 
     let tcp = timeout(per_step, TcpStream::connect(addresses[0]))
         .await
-        .map_err(|_| ErrorCode::ConnectionTimeout)?
-        .map_err(|_| ErrorCode::ConnectionRefused)?;
+        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(|_| Error::ConnectionRefused)?;
 
     if !request.headers().contains_key(hyper::header::HOST) {
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or(&host);
@@ -235,38 +255,31 @@ async fn send_checked(
     *request.uri_mut() = http::Uri::builder()
         .path_and_query(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
         .build()
-        .map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+        .map_err(|_| Error::HttpRequestUriInvalid)?;
 
-    let (mut sender, worker) = if config.use_tls {
+    let (mut sender, connection) = if use_tls {
         let stream = tls_connect(&host, tcp, per_step).await?;
         handshake(TokioIo::new(stream), per_step).await?
     } else {
         handshake(TokioIo::new(tcp), per_step).await?
     };
 
-    let first_byte = policy.request_timeout.min(config.first_byte_timeout);
+    let first_byte = capped(policy.request_timeout, options.first_byte_timeout);
     let response = timeout(first_byte, sender.send_request(request))
         .await
-        .map_err(|_| ErrorCode::ConnectionReadTimeout)?
-        .map_err(hyper_request_error)?;
+        .map_err(|_| Error::ConnectionReadTimeout)?
+        .map_err(Error::from)?;
+    let between_bytes = capped(policy.request_timeout, options.between_bytes_timeout);
     let max = policy.max_response_bytes;
-    let response = response.map(|body| {
-        Limited::new(body, max)
-            .map_err(move |_| ErrorCode::HttpResponseBodySize(Some(max as u64)))
-            .boxed_unsync()
-    });
-    Ok(IncomingResponse {
-        resp: response,
-        worker: Some(worker),
-        between_bytes_timeout: policy.request_timeout.min(config.between_bytes_timeout),
-    })
+    let response = response.map(|body| ResponseBody::new(body, max, between_bytes).boxed_unsync());
+    Ok((response, connection))
 }
 
 async fn tls_connect(
     host: &str,
     tcp: TcpStream,
     limit: Duration,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorCode> {
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Error> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.into(),
     };
@@ -274,37 +287,114 @@ async fn tls_connect(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|_| ErrorCode::TlsProtocolError)?
+    .map_err(|_| Error::TlsProtocolError)?
     .with_root_certificates(roots)
     .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-        .map_err(|_| ErrorCode::TlsProtocolError)?;
+        .map_err(|_| Error::TlsProtocolError)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     timeout(limit, connector.connect(name, tcp))
         .await
-        .map_err(|_| ErrorCode::ConnectionTimeout)?
-        .map_err(|_| ErrorCode::TlsProtocolError)
+        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(|_| Error::TlsProtocolError)
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<HyperOutgoingBody>;
+type Sender = hyper::client::conn::http1::SendRequest<WasiBody>;
 
-async fn handshake<S>(
-    io: TokioIo<S>,
-    limit: Duration,
-) -> Result<(Sender, wasmtime_wasi::runtime::AbortOnDropJoinHandle<()>), ErrorCode>
+/// The HTTP/1 handshake; the connection is driven by its own task, which
+/// the returned future owns (dropping it aborts the connection).
+async fn handshake<S>(io: TokioIo<S>, limit: Duration) -> Result<(Sender, IoFuture), Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let (sender, connection) = timeout(limit, hyper::client::conn::http1::handshake(io))
         .await
-        .map_err(|_| ErrorCode::ConnectionTimeout)?
-        .map_err(hyper_request_error)?;
+        .map_err(|_| Error::ConnectionTimeout)??;
     let worker = wasmtime_wasi::runtime::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "outbound HTTP connection ended with an error");
         }
     });
-    Ok((sender, worker))
+    let driver: IoFuture = Box::new(async move {
+        worker.await;
+        Ok(())
+    });
+    Ok((sender, driver))
+}
+
+/// A response body with the policy's size cap and between-bytes timeout: a
+/// frame must arrive within `between_bytes` of being asked for.
+struct ResponseBody {
+    incoming: Incoming,
+    remaining: usize,
+    max: usize,
+    between_bytes: Duration,
+    timer: Pin<Box<Sleep>>,
+    waiting: bool,
+}
+
+impl ResponseBody {
+    fn new(incoming: Incoming, max: usize, between_bytes: Duration) -> Self {
+        Self {
+            incoming,
+            remaining: max,
+            max,
+            between_bytes,
+            timer: Box::pin(tokio::time::sleep(between_bytes)),
+            waiting: false,
+        }
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        if !this.waiting {
+            this.timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + this.between_bytes);
+            this.waiting = true;
+        }
+        let frame = match Pin::new(&mut this.incoming).poll_frame(cx) {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                return match this.timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+        };
+        this.waiting = false;
+        Poll::Ready(match frame {
+            None => None,
+            Some(Err(e)) if e.is_timeout() => Some(Err(Error::HttpResponseTimeout)),
+            Some(Err(e)) => Some(Err(Error::from(e))),
+            Some(Ok(frame)) => {
+                let len = frame.data_ref().map_or(0, Bytes::len);
+                match this.remaining.checked_sub(len) {
+                    Some(left) => {
+                        this.remaining = left;
+                        Some(Ok(frame))
+                    }
+                    None => Some(Err(Error::HttpResponseBodySize(Some(this.max as u64)))),
+                }
+            }
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! randomness), so both engines show a program the same world.
 //!
 //! Why our own and not `wasmi_wasi`: that crate pulls `wasi-common` 36 and a
-//! second copy of wiggle beside wasmtime 45's (minutes of build on two
+//! second copy of wiggle beside wasmtime's (minutes of build on two
 //! cores), and a sandbox without files or sockets needs only stdio, args,
 //! environment, clocks, randomness, `poll_oneoff` sleeps and `proc_exit`.
 //! Every other P1 function exists and answers `EBADF`, exactly as wasmtime's

@@ -137,10 +137,41 @@ async fn response_bodies_are_capped() {
         max_response_bytes: 1000,
         ..allow(&["127.0.0.1"])
     };
+    // The cap fails the body stream. wasmtime-wasi-http 48 hands body
+    // errors to the guest as its own `Error` (no `error-code` attached), so
+    // the guest sees this message rather than `HttpResponseBodySize`.
     assert_refused(
         &format!("http://127.0.0.1:{port}/"),
         policy,
-        "HttpResponseBodySize",
+        "HTTP response body size exceeds limit: 1000 bytes",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_response_body_times_out_between_bytes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nx");
+            // Hold the connection open without sending the rest.
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        }
+    });
+    let policy = HttpPolicy {
+        request_timeout: std::time::Duration::from_millis(300),
+        ..allow(&["127.0.0.1"])
+    };
+    let started = std::time::Instant::now();
+    assert_refused(
+        &format!("http://127.0.0.1:{port}/"),
+        policy,
+        "connection read timeout",
+    )
+    .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
 }
