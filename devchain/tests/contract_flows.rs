@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Local, completed_event, panic_message, request_args};
+use common::{Local, answer_42, completed_event, panic_message, request_args};
 use outlayer_devchain::state::STORAGE_PRICE_PER_BYTE;
 use outlayer_devchain::{FinalStatus, ONE_NEAR};
 use serde_json::json;
@@ -46,14 +46,8 @@ fn request_resolve_refunds_the_exact_rest() {
         json!(0)
     );
 
-    let response = json!({"success": true, "output": {"Text": "42"},
-        "resources_used": {"instructions": 300_000, "time_ms": 250, "compile_time_ms": 4_000}});
-    let resolve = local.call(
-        "operator",
-        "resolve_execution",
-        json!({"request_id": 0, "response": response}),
-        0,
-    );
+    let response = answer_42();
+    let resolve = local.resolve("operator", response);
     assert_eq!(resolve, FinalStatus::Success(vec![]));
 
     // The request's own transaction now ends with the callback's value.
@@ -84,12 +78,7 @@ fn a_failed_execution_charges_the_base_fee() {
     let request = local.send("alice", "request_execution", request_args(), PAID, 300);
     let response = json!({"success": false, "error": "trap: unreachable",
         "resources_used": {"instructions": 5, "time_ms": 1, "compile_time_ms": 0}});
-    let resolve = local.call(
-        "operator",
-        "resolve_execution",
-        json!({"request_id": 0, "response": response}),
-        0,
-    );
+    let resolve = local.resolve("operator", response);
     assert_eq!(resolve, FinalStatus::Success(vec![]));
     assert_eq!(
         local.settle(&request),
@@ -241,12 +230,7 @@ fn only_the_operator_resolves() {
     let request = local.send("alice", "request_execution", request_args(), PAID, 300);
     let response = json!({"success": true, "output": {"Text": "forged"},
         "resources_used": {"instructions": 1, "time_ms": 1, "compile_time_ms": 0}});
-    let forged = local.call(
-        "bob",
-        "resolve_execution",
-        json!({"request_id": 0, "response": response}),
-        0,
-    );
+    let forged = local.resolve("bob", response);
     assert_eq!(panic_message(&forged), "only the operator can do this");
     let callback = local.call("bob", "on_execution_response", json!({"request_id": 0}), 0);
     assert_eq!(
@@ -281,14 +265,8 @@ fn no_yoctonear_is_created_or_lost() {
     let supply = |l: &Local| l.chain.state.total_balance() + l.chain.total_burnt;
     let before = supply(&local);
     let request = local.send("alice", "request_execution", request_args(), PAID, 300);
-    let response = json!({"success": true, "output": {"Text": "42"},
-        "resources_used": {"instructions": 300_000, "time_ms": 250, "compile_time_ms": 4_000}});
-    local.call(
-        "operator",
-        "resolve_execution",
-        json!({"request_id": 0, "response": response}),
-        0,
-    );
+    let response = answer_42();
+    local.resolve("operator", response);
     local.settle(&request);
     assert_eq!(supply(&local), before);
 }

@@ -142,6 +142,12 @@ impl Local {
         serde_json::from_slice(&result.result).unwrap()
     }
 
+    /// `who` answers request 0 with `response`.
+    pub fn resolve(&mut self, who: &str, response: Value) -> FinalStatus {
+        let args = json!({"request_id": 0, "response": response});
+        self.call(who, "resolve_execution", args, 0)
+    }
+
     pub fn set_test_pricing(&mut self) {
         let pricing = json!({"pricing": {"base_fee": "1000", "per_million_instructions": "10",
             "per_execution_ms": "2", "per_compile_ms": "1"}});
@@ -157,6 +163,12 @@ pub fn request_args() -> Value {
         "code_source": {"GitHub": {"repo": "alice/app", "commit": "main", "build_target": "wasm32-wasip1"}},
         "resource_limits": {"max_instructions": 1_000_000, "max_memory_mb": 64, "max_execution_seconds": 1},
     })
+}
+
+/// A successful run printing "42": 300 000 instructions, 250 ms, a 4 s build.
+pub fn answer_42() -> Value {
+    json!({"success": true, "output": {"Text": "42"},
+        "resources_used": {"instructions": 300_000, "time_ms": 250, "compile_time_ms": 4_000}})
 }
 
 /// The panic message of a failed status, as nearcore reports it.
