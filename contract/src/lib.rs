@@ -38,13 +38,9 @@ pub const YIELD_TIMEOUT_BLOCKS: u64 = 200;
 /// A request's caller may cancel it from this many blocks on: only after the
 /// yield could have timed out, so a cancel never races a live settlement.
 pub const STALE_AFTER_BLOCKS: u64 = 300;
-/// Inputs of this size or more stay in state instead of the event (NEAR
-/// caps one log line at 16 KiB).
-pub const LARGE_INPUT_BYTES: u32 = 10 * 1024;
-/// nearcore refuses a `promise_yield_resume` payload larger than this.
-pub const MAX_YIELD_PAYLOAD_BYTES: usize = 1024;
-/// A failure message is short and safe; longer ones are refused.
-pub const MAX_ERROR_BYTES: usize = 256;
+// Sizes services must respect too (large inputs, resume payload, error
+// messages) live in outlayer-types, defined once.
+pub use outlayer_types::limits::{LARGE_INPUT_BYTES, MAX_ERROR_BYTES, MAX_YIELD_PAYLOAD_BYTES};
 
 #[near(contract_state)]
 #[derive(PanicOnDefault)]

@@ -54,6 +54,7 @@ impl Request {
             response_format: self.response_format,
             payment: U128(self.payment),
             payer_account_id: self.payer_account_id.clone(),
+            max_compile_seconds: Some(self.max_compile_seconds),
         }
     }
 }

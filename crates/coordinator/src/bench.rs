@@ -96,6 +96,7 @@ fn request(request_id: u64) -> Result<ExecutionRequest> {
         response_format: ResponseFormat::Text,
         payment: U128(1),
         payer_account_id: account("bench.near")?,
+        max_compile_seconds: None,
     })
 }
 

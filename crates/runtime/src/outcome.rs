@@ -123,18 +123,11 @@ impl Outcome {
         ExecutionResponse {
             success: self.success(),
             output: self.output.clone(),
-            error: self.error.as_ref().map(|f| {
-                let mut message = f.to_string();
-                // The contract only needs a short reason.
-                if message.len() > 256 {
-                    let mut cut = 256;
-                    while !message.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    message.truncate(cut);
-                }
-                message
-            }),
+            // The contract only needs a short reason, and refuses long ones.
+            error: self
+                .error
+                .as_ref()
+                .map(|f| outlayer_types::limits::truncate_error(&f.to_string())),
             resources_used: ResourceMetrics {
                 instructions: self.metrics.instructions,
                 time_ms: self.metrics.time_ms,

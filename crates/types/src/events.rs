@@ -33,6 +33,10 @@ pub struct ExecutionRequest {
     pub payment: U128,
     /// Who receives the refund.
     pub payer_account_id: AccountId,
+    /// The build time this request paid for (the contract's
+    /// `max_compile_seconds` when it was made); absent in older events.
+    #[serde(default)]
+    pub max_compile_seconds: Option<u64>,
 }
 
 /// The `execution_completed` event's data: how a request was settled.

@@ -54,12 +54,73 @@ pub enum CodeSource {
         hash: String,
         build_target: BuildTarget,
     },
+    /// Built by a worker from the cargo package at `path` (relative to the
+    /// repository root) at a fixed commit: a member of a workspace whose path
+    /// dependencies live elsewhere in the same repository.
+    GitPackage {
+        repo: String,
+        commit: String,
+        path: String,
+        build_target: BuildTarget,
+    },
 }
 
 impl CodeSource {
     pub fn build_target(&self) -> BuildTarget {
         match self {
-            Self::GitHub { build_target, .. } | Self::WasmUrl { build_target, .. } => *build_target,
+            Self::GitHub { build_target, .. }
+            | Self::WasmUrl { build_target, .. }
+            | Self::GitPackage { build_target, .. } => *build_target,
+        }
+    }
+
+    /// The repository a worker builds from, for sources built from git.
+    pub fn repo(&self) -> Option<&str> {
+        match self {
+            Self::GitHub { repo, .. } | Self::GitPackage { repo, .. } => Some(repo),
+            Self::WasmUrl { .. } => None,
+        }
+    }
+
+    /// The commit, branch or tag named, for sources built from git.
+    pub fn commit(&self) -> Option<&str> {
+        match self {
+            Self::GitHub { commit, .. } | Self::GitPackage { commit, .. } => Some(commit),
+            Self::WasmUrl { .. } => None,
+        }
+    }
+
+    /// The same source pinned to `commit` (a branch resolved by a worker).
+    pub fn with_commit(&self, resolved: &str) -> Self {
+        let mut source = self.clone();
+        if let Self::GitHub { commit, .. } | Self::GitPackage { commit, .. } = &mut source {
+            *commit = resolved.to_owned();
+        }
+        source
+    }
+
+    /// The accessors whose secrets a request for this source may read, most
+    /// specific first: for a repository named at a branch, secrets bound to
+    /// that branch, then those bound to the repository; for a binary, its hash.
+    pub fn secrets_accessors(&self) -> Vec<crate::Accessor> {
+        use crate::Accessor;
+        match self {
+            Self::GitHub { repo, commit, .. } | Self::GitPackage { repo, commit, .. } => {
+                let whole = Accessor::Repo {
+                    repo: repo.clone(),
+                    branch: None,
+                };
+                if is_commit_hash(commit) {
+                    vec![whole]
+                } else {
+                    let branch = Accessor::Repo {
+                        repo: repo.clone(),
+                        branch: Some(commit.clone()),
+                    };
+                    vec![branch, whole]
+                }
+            }
+            Self::WasmUrl { hash, .. } => vec![Accessor::WasmHash { hash: hash.clone() }],
         }
     }
 
@@ -77,14 +138,29 @@ impl CodeSource {
                 let key = format!("{repo}:{commit}:{}", build_target.as_str());
                 hex::encode(Sha256::digest(key.as_bytes()))
             }
+            Self::GitPackage {
+                repo,
+                commit,
+                path,
+                build_target,
+            } => {
+                let key = format!("{repo}:{commit}:{path}:{}", build_target.as_str());
+                hex::encode(Sha256::digest(key.as_bytes()))
+            }
             Self::WasmUrl { hash, .. } => hash.to_ascii_lowercase(),
         }
     }
 
     /// Whether a worker must build this source before running it.
     pub fn needs_build(&self) -> bool {
-        matches!(self, Self::GitHub { .. })
+        matches!(self, Self::GitHub { .. } | Self::GitPackage { .. })
     }
+}
+
+/// A full commit id (40 hex digits for SHA-1 repositories, 64 for SHA-256),
+/// as opposed to a branch or tag name that moves.
+pub fn is_commit_hash(commit: &str) -> bool {
+    matches!(commit.len(), 40 | 64) && commit.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Limits the caller pays for. Missing fields take the defaults.

@@ -13,6 +13,7 @@ pub mod env;
 mod events;
 mod execution;
 mod keystore;
+pub mod limits;
 mod pricing;
 mod secrets;
 mod serde_helpers;
@@ -25,7 +26,7 @@ pub use events::{
     OutlayerEvent,
 };
 pub use execution::{
-    BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
+    is_commit_hash, BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
     ResourceMetrics, ResponseFormat,
 };
 pub use keystore::{
@@ -39,5 +40,5 @@ pub use secrets::{
     SecretsRef, normalize_repo,
 };
 pub use validation::{
-    MAX_COMMIT_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError, check_profile_name,
+    MAX_COMMIT_LEN, MAX_PACKAGE_PATH_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError, check_profile_name,
 };

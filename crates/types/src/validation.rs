@@ -128,6 +128,27 @@ pub const MAX_COMMIT_LEN: usize = 255;
 /// Longest `WasmUrl` URL.
 pub const MAX_URL_LEN: usize = 2048;
 
+/// Longest package path in a `GitPackage` source.
+pub const MAX_PACKAGE_PATH_LEN: usize = 255;
+
+/// A package path: relative, `/`-separated segments of letters, digits, `-`,
+/// `_` and `.`, none of them `.` or `..`.
+fn check_package_path(path: &str) -> Result<(), ValidationError> {
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    if path.is_empty() || path.len() > MAX_PACKAGE_PATH_LEN || !path.split('/').all(segment_ok) {
+        return invalid(format!(
+            "path must be a relative path inside the repository (1-{MAX_PACKAGE_PATH_LEN} characters, no `..`)"
+        ));
+    }
+    Ok(())
+}
+
 impl CodeSource {
     /// A repository that normalises, a commit without whitespace, a URL
     /// with an http(s) scheme, a SHA-256 hash in hex.
@@ -141,6 +162,17 @@ impl CodeSource {
                         "commit must be 1-{MAX_COMMIT_LEN} characters without whitespace"
                     ));
                 }
+            }
+            Self::GitPackage {
+                repo, commit, path, ..
+            } => {
+                Self::GitHub {
+                    repo: repo.clone(),
+                    commit: commit.clone(),
+                    build_target: self.build_target(),
+                }
+                .validate()?;
+                check_package_path(path)?;
             }
             Self::WasmUrl { url, hash, .. } => {
                 let scheme_ok = url.starts_with("https://") || url.starts_with("http://");

@@ -36,6 +36,54 @@ fn code_source_is_externally_tagged() {
         },
         json!({"WasmUrl": {"url": "https://example.com/a.wasm", "hash": "ab".repeat(32), "build_target": "wasm32-wasip2"}}),
     );
+    roundtrip(
+        &CodeSource::GitPackage {
+            repo: "github.com/alice/tools".into(),
+            commit: "0123abcd".into(),
+            path: "examples/echo".into(),
+            build_target: BuildTarget::Wasip1,
+        },
+        json!({"GitPackage": {"repo": "github.com/alice/tools", "commit": "0123abcd", "path": "examples/echo", "build_target": "wasm32-wasip1"}}),
+    );
+}
+
+#[test]
+fn package_sources_validate_their_path_and_key_on_it() {
+    let package = |path: &str| CodeSource::GitPackage {
+        repo: "alice/tools".into(),
+        commit: "0123abcd".into(),
+        path: path.into(),
+        build_target: BuildTarget::Wasip1,
+    };
+    assert!(package("examples/echo").validate().is_ok());
+    for bad in ["", "/etc", "a/../b", "a//b", "a b", "./a", &"a".repeat(256)] {
+        let err = package(bad).validate().unwrap_err();
+        assert!(err.0.starts_with("path must be a relative path"), "{bad:?}: {err}");
+    }
+    assert_ne!(
+        package("examples/echo").artifact_checksum(),
+        package("examples/random").artifact_checksum()
+    );
+    assert!(package("examples/echo").needs_build());
+    let pinned = package("x").with_commit(&"a".repeat(40));
+    assert_eq!(pinned.commit(), Some("a".repeat(40).as_str()));
+}
+
+#[test]
+fn secrets_accessors_prefer_the_branch() {
+    let at = |commit: &str| CodeSource::GitHub {
+        repo: "alice/app".into(),
+        commit: commit.into(),
+        build_target: BuildTarget::Wasip1,
+    };
+    let repo = |branch: Option<&str>| Accessor::Repo {
+        repo: "alice/app".into(),
+        branch: branch.map(str::to_owned),
+    };
+    assert_eq!(at("main").secrets_accessors(), vec![repo(Some("main")), repo(None)]);
+    assert_eq!(at(&"0f".repeat(20)).secrets_accessors(), vec![repo(None)]);
+    assert!(is_commit_hash(&"0f".repeat(32)));
+    assert!(!is_commit_hash(&"0g".repeat(20)));
 }
 
 #[test]
@@ -227,6 +275,13 @@ fn borsh_variant_order_is_frozen() {
         build_target: BuildTarget::Wasip2,
     };
     assert_eq!(tag(&|| borsh::to_vec(&wasm_url).unwrap()), 1);
+    let package = CodeSource::GitPackage {
+        repo: String::new(),
+        commit: String::new(),
+        path: String::new(),
+        build_target: BuildTarget::Wasip1,
+    };
+    assert_eq!(tag(&|| borsh::to_vec(&package).unwrap()), 2);
 }
 
 #[test]
@@ -289,6 +344,7 @@ fn execution_request_event_data() {
         response_format: ResponseFormat::Json,
         payment: U128(5),
         payer_account_id: account("alice.near"),
+        max_compile_seconds: None,
     };
     let value = serde_json::to_value(&request).unwrap();
     assert_eq!(value["context"]["request_id"], 1);

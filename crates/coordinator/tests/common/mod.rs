@@ -442,6 +442,7 @@ fn request(request_id: u64, code_source: CodeSource) -> ExecutionRequest {
         response_format: ResponseFormat::Text,
         payment: U128(1_000),
         payer_account_id: account("alice.near"),
+        max_compile_seconds: None,
     }
 }
 
