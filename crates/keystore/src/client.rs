@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use outlayer_types::{
-    DecryptRequest, DecryptResponse, KeystoreErrorBody, PubkeyRequest, PubkeyResponse,
+    Attestation, DecryptRequest, DecryptResponse, KeystoreErrorBody, PubkeyRequest, PubkeyResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -78,8 +78,25 @@ impl KeystoreClient {
         self.post("pubkey", request).await
     }
 
+    /// `POST /decrypt`: the secrets of pending request `request.request_id`.
+    /// The keystore takes the owner, profile, caller and accessor from the
+    /// request on chain.
     pub async fn decrypt(&self, request: &DecryptRequest) -> Result<DecryptResponse, ClientError> {
         self.post("decrypt", request).await
+    }
+
+    /// [`decrypt`](Self::decrypt) for pending request `request_id`, with
+    /// `attestation` as evidence of who asks.
+    pub async fn decrypt_for_request(
+        &self,
+        request_id: u64,
+        attestation: Attestation,
+    ) -> Result<DecryptResponse, ClientError> {
+        self.decrypt(&DecryptRequest {
+            request_id,
+            attestation,
+        })
+        .await
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
