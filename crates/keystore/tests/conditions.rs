@@ -372,6 +372,8 @@ async fn chain_reads_are_bounded_in_time() {
         .unwrap_err();
     assert_eq!(err.code(), Some("chain_unavailable"), "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
+    // Three tries (the client asks again on chain_unavailable), each cut
+    // at the 500 ms deadline, and 600 ms of backoff.
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
