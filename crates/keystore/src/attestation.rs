@@ -20,7 +20,10 @@ pub enum AttestationError {
     Rejected { kind: String, reason: String },
 }
 
-/// Checks one attestation scheme's evidence for a request.
+/// Checks one attestation scheme's evidence for a request. It runs before
+/// the keystore reads anything from the chain, so it sees the request id
+/// the evidence should be bound to and nothing the worker could claim
+/// besides.
 pub trait AttestationVerifier: Send + Sync {
     /// The `type` this verifier handles.
     fn kind(&self) -> &str;
@@ -97,16 +100,10 @@ impl Attestations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use outlayer_types::Accessor;
 
     fn request(kind: &str) -> DecryptRequest {
         DecryptRequest {
-            accessor: Accessor::WasmHash {
-                hash: "00".repeat(32),
-            },
-            profile: "p".into(),
-            owner: "alice.near".parse().unwrap(),
-            caller: "bob.near".parse().unwrap(),
+            request_id: 1,
             attestation: Attestation {
                 kind: kind.into(),
                 evidence: None,

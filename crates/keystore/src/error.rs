@@ -21,6 +21,13 @@ pub enum Error {
     BadRequest(String),
     #[error("no secrets stored for profile {profile:?} of {owner} for this accessor")]
     NotFound { profile: String, owner: String },
+    /// The contract holds no pending, unanswered request with this id: it
+    /// never existed, was settled, or was already resolved.
+    #[error("request {request_id} is not pending: {reason}")]
+    RequestNotPending {
+        request_id: u64,
+        reason: &'static str,
+    },
     /// The caller does not meet the owner's access condition: `condition`
     /// names the part that failed, `detail` how ("does not hold", or why
     /// the chain's answer could not decide it).
@@ -52,6 +59,7 @@ impl Error {
             Self::AttestationRefused(_) => "attestation_refused",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound { .. } => "not_found",
+            Self::RequestNotPending { .. } => "request_not_pending",
             Self::AccessDenied { .. } | Self::InvalidCondition(_) => "access_denied",
             Self::ChainUnavailable(_) => "chain_unavailable",
             Self::BadCiphertext(_) => "bad_ciphertext",
@@ -64,6 +72,7 @@ impl Error {
             Self::Unauthorized | Self::AttestationRefused(_) => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::RequestNotPending { .. } => StatusCode::CONFLICT,
             Self::AccessDenied { .. } | Self::InvalidCondition(_) => StatusCode::FORBIDDEN,
             Self::ChainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadCiphertext(_) => StatusCode::UNPROCESSABLE_ENTITY,

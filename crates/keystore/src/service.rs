@@ -4,8 +4,13 @@
 //! - `GET /health`: liveness, no auth.
 //! - `POST /pubkey` (bearer): the public key for an accessor and owner,
 //!   after checking candidate secrets if the request carries them.
-//! - `POST /decrypt` (bearer + attestation): reads the stored record from
-//!   the contract, checks its access condition for the caller, decrypts.
+//! - `POST /decrypt` (bearer + attestation): the body names a request id
+//!   only. The keystore reads that pending request from the contract (at
+//!   final) and takes everything from it: the owner and profile from its
+//!   `secrets_ref`, the caller from its signer, the accessors from its code
+//!   source (a branch's own secrets before the repository's). It reads the
+//!   first stored record, checks its access condition for the caller and
+//!   decrypts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,10 +23,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use outlayer_near_client::{BlockReference, Error as NearError, NearRpc};
+use outlayer_near_client::{BlockReference, Error as NearError, Finality, NearRpc};
 use outlayer_types::{
-    Accessor, AccountId, DecryptRequest, DecryptResponse, PubkeyRequest, PubkeyResponse,
-    SecretsRecord,
+    Accessor, AccountId, DecryptRequest, DecryptResponse, ExecutionRequest, PubkeyRequest,
+    PubkeyResponse, RequestView, SecretsRecord,
 };
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -34,6 +39,10 @@ use crate::{Attestations, BearerTokens, Error, MasterSecret, Result, SecretMap};
 /// Request bodies are small JSON documents; candidate secrets are bounded
 /// at 64 KiB by [`SecretMap`].
 const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Chain reads of one decrypt, each bounded by the check deadline:
+/// `get_request`, `get_secrets` for at most two accessors (a branch's, then
+/// the repository's), the access check.
+const DECRYPT_READ_PHASES: u32 = 4;
 /// Longest a profile name may be (the contract allows 1–64).
 const MAX_PROFILE_LEN: usize = 64;
 
@@ -88,9 +97,11 @@ impl Keystore {
 
 /// The router, with body-size and time bounds.
 pub fn app(keystore: Keystore) -> Router {
-    // Longer than the record read plus the access check (each bounded by
-    // the deadline), so their own timeouts answer first, with a clear error.
-    let request_timeout = keystore.inner.limits.deadline * 2 + Duration::from_secs(5);
+    // Longer than the request read, the record reads and the access check
+    // (each bounded by the deadline), so their own timeouts answer first,
+    // with a clear error.
+    let request_timeout =
+        keystore.inner.limits.deadline * DECRYPT_READ_PHASES + Duration::from_secs(5);
     Router::new()
         .route("/health", get(health))
         .route("/pubkey", post(pubkey))
@@ -143,125 +154,251 @@ async fn decrypt(
     body: Bytes,
 ) -> Result<axum::Json<DecryptResponse>> {
     authenticate(&keystore, &headers)?;
-    let request: DecryptRequest = parse_body(&body)?;
-    let span = tracing::info_span!(
-        "decrypt",
-        owner = %request.owner,
-        profile = %request.profile,
-        caller = %request.caller,
-        // Normalised: a repository URL may carry credentials.
-        accessor = %request
-            .accessor
-            .normalized()
-            .map(|a| accessor_label(&a))
-            .unwrap_or_else(|_| "<invalid>".into()),
-    );
+    let mut audit = Audit::default();
+    let outcome = decrypt_checked(&keystore, &body, &mut audit).await;
     // One log line per request, with names and codes only: error messages
     // are built to carry no secret material, and values never reach here.
-    match decrypt_checked(&keystore, &request).await {
+    match outcome {
         Ok(secrets) => {
-            span.in_scope(|| tracing::info!(count = secrets.len(), "decrypt granted"));
+            tracing::info!(
+                request_id = %shown(&audit.request_id),
+                owner = %shown(&audit.owner),
+                profile = %shown(&audit.profile),
+                caller = %shown(&audit.caller),
+                accessor = %shown(&audit.accessor),
+                code = %"ok",
+                count = secrets.len(),
+                "decrypt granted"
+            );
             Ok(axum::Json(DecryptResponse {
                 secrets: secrets.into_inner(),
             }))
         }
         Err(error) => {
-            span.in_scope(|| tracing::info!(code = error.code(), %error, "decrypt refused"));
+            tracing::info!(
+                request_id = %shown(&audit.request_id),
+                owner = %shown(&audit.owner),
+                profile = %shown(&audit.profile),
+                caller = %shown(&audit.caller),
+                accessor = %shown(&audit.accessor),
+                code = %error.code(),
+                %error,
+                "decrypt refused"
+            );
             Err(error)
         }
     }
 }
 
-async fn decrypt_checked(keystore: &Keystore, request: &DecryptRequest) -> Result<SecretMap> {
+/// What one decryption is about, filled in as it becomes known and logged
+/// once when it ends. Public names only.
+#[derive(Default)]
+struct Audit {
+    request_id: Option<u64>,
+    owner: Option<AccountId>,
+    profile: Option<String>,
+    caller: Option<AccountId>,
+    /// The accessor whose record was used; before one is found (or when
+    /// none exists), the candidates tried, most specific first.
+    accessor: Option<String>,
+}
+
+fn shown<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string)
+}
+
+async fn decrypt_checked(keystore: &Keystore, body: &[u8], audit: &mut Audit) -> Result<SecretMap> {
     let inner = &keystore.inner;
+    let request: DecryptRequest = parse_body(body)?;
+    let request_id = request.request_id;
+    audit.request_id = Some(request_id);
     inner
         .attestations
-        .verify(request)
+        .verify(&request)
         .map_err(|e| Error::AttestationRefused(e.to_string()))?;
-    let accessor = normalize(&request.accessor)?;
-    if request.profile.is_empty() || request.profile.len() > MAX_PROFILE_LEN {
+
+    // Who asks, for whose secrets and for which code: all from the request
+    // as the contract holds it, nothing from the worker.
+    let pending = fetch_request(keystore, request_id).await?;
+    let caller = pending.context.sender_id;
+    audit.caller = Some(caller.clone());
+    let secrets_ref = pending
+        .secrets_ref
+        .ok_or_else(|| Error::BadRequest(format!("request {request_id} names no secrets")))?;
+    let (owner, profile) = (secrets_ref.account_id, secrets_ref.profile);
+    audit.owner = Some(owner.clone());
+    audit.profile = Some(profile.clone());
+    if profile.is_empty() || profile.len() > MAX_PROFILE_LEN {
         return Err(Error::BadRequest(format!(
-            "profile must be 1 to {MAX_PROFILE_LEN} characters"
+            "request {request_id}: profile must be 1 to {MAX_PROFILE_LEN} characters"
         )));
     }
-    let record = fetch_record(keystore, &accessor, request).await?;
-    conditions::check(&record.access, &request.caller, &inner.chain, inner.limits)
+    let candidates = pending
+        .code_source
+        .secrets_accessors()
+        .iter()
+        .map(|accessor| {
+            accessor
+                .normalized()
+                .map_err(|e| Error::BadRequest(format!("request {request_id}: accessor: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    audit.accessor = Some(
+        candidates
+            .iter()
+            .map(accessor_label)
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+
+    // The most specific accessor with a record wins.
+    let mut found = None;
+    for accessor in candidates {
+        if let Some(record) = fetch_record(keystore, &accessor, &profile, &owner).await? {
+            found = Some((accessor, record));
+            break;
+        }
+    }
+    let Some((accessor, record)) = found else {
+        return Err(Error::NotFound {
+            profile,
+            owner: owner.to_string(),
+        });
+    };
+    audit.accessor = Some(accessor_label(&accessor));
+
+    conditions::check(&record.access, &caller, &inner.chain, inner.limits)
         .await
-        .map_err(|denial| denial_error(denial, &request.caller))?;
+        .map_err(|denial| denial_error(denial, &caller))?;
     let blob = STANDARD
         .decode(record.encrypted_secrets_base64.trim())
         .map_err(|_| Error::BadCiphertext("stored blob is not valid base64".into()))?;
     let plaintext = keystore
-        .key(&accessor, &request.owner)
+        .key(&accessor, &owner)
         .decrypt(&blob)
         .map_err(|e| Error::BadCiphertext(e.to_string()))?;
     SecretMap::parse(&plaintext)
         .map_err(|e| Error::BadCiphertext(format!("decrypted secrets are invalid: {e}")))
 }
 
-/// The record the contract holds for this request; a chain failure is an
-/// error, never an allow.
+/// The pending request `request_id` as the contract holds it at final.
+/// Unknown, settled or already resolved requests are refused: their
+/// secrets are no longer anyone's to read.
+async fn fetch_request(keystore: &Keystore, request_id: u64) -> Result<ExecutionRequest> {
+    let inner = &keystore.inner;
+    let args = json!({ "request_id": request_id });
+    let view = match read_view::<Option<RequestView>>(keystore, "get_request", &args).await {
+        Ok(view) => view,
+        // `get_request` takes nothing a caller chose but a number: a failure
+        // means the configured contract is not OutLayer's.
+        Err(ReadError::Near(e @ NearError::ContractExecution { .. })) => {
+            return Err(Error::Internal(format!(
+                "get_request on {}: {e}",
+                inner.contract_id
+            )));
+        }
+        Err(e) => {
+            return Err(e.into_error(keystore, "get_request", &format!("request {request_id}")));
+        }
+    };
+    let Some(view) = view else {
+        return Err(Error::RequestNotPending {
+            request_id,
+            reason: "it is unknown or already settled",
+        });
+    };
+    let context = &view.request.context;
+    if context.request_id != request_id || context.contract_id != inner.contract_id {
+        return Err(Error::Internal(format!(
+            "get_request({request_id}) on {} returned request {} of {}",
+            inner.contract_id, context.request_id, context.contract_id
+        )));
+    }
+    if view.resolved {
+        return Err(Error::RequestNotPending {
+            request_id,
+            reason: "it was already answered",
+        });
+    }
+    Ok(view.request)
+}
+
+/// The record the contract holds for (accessor, profile, owner), if any; a
+/// chain failure is an error, never an allow.
 async fn fetch_record(
     keystore: &Keystore,
     accessor: &Accessor,
-    request: &DecryptRequest,
-) -> Result<SecretsRecord> {
-    let inner = &keystore.inner;
-    let args = json!({"accessor": accessor, "profile": request.profile, "owner": request.owner});
-    let block = BlockReference::default();
-    let read = inner.chain.view_call::<_, Option<SecretsRecord>>(
-        &inner.contract_id,
-        "get_secrets",
-        &args,
-        &block,
-    );
-    let record = match tokio::time::timeout(inner.limits.deadline, read).await {
-        Ok(Ok(Some(record))) => record,
-        Ok(Ok(None)) => {
-            return Err(Error::NotFound {
-                profile: request.profile.clone(),
-                owner: request.owner.to_string(),
-            });
-        }
-        Ok(Err(e @ NearError::ContractExecution { .. })) => {
+    profile: &str,
+    owner: &AccountId,
+) -> Result<Option<SecretsRecord>> {
+    let args = json!({"accessor": accessor, "profile": profile, "owner": owner});
+    let record = match read_view::<Option<SecretsRecord>>(keystore, "get_secrets", &args).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Ok(None),
+        Err(ReadError::Near(e @ NearError::ContractExecution { .. })) => {
             return Err(Error::BadRequest(format!(
                 "the contract refused the secrets lookup: {e}"
             )));
         }
-        Ok(Err(
-            e @ (NearError::UnknownAccount { .. }
-            | NearError::NoContractCode { .. }
-            | NearError::Decode { .. }),
-        )) => {
-            // The configured contract is not OutLayer's: an operator problem.
-            return Err(Error::Internal(format!(
-                "get_secrets on {}: {e}",
-                inner.contract_id
-            )));
-        }
-        Ok(Err(e)) => {
-            return Err(Error::ChainUnavailable(format!(
-                "reading the secrets record: {e}"
-            )));
-        }
-        Err(_) => {
-            return Err(Error::ChainUnavailable(
-                "reading the secrets record timed out".into(),
-            ));
-        }
+        Err(e) => return Err(e.into_error(keystore, "get_secrets", "the secrets record")),
     };
     // The contract keys records by these; a mismatch means the view is not
     // the contract we think it is, so refuse rather than decrypt.
     let stored_accessor = record.accessor.normalized().ok();
     if stored_accessor.as_ref() != Some(accessor)
-        || record.owner != request.owner
-        || record.profile != request.profile
+        || &record.owner != owner
+        || record.profile != profile
     {
         return Err(Error::Internal(
             "get_secrets returned a record for a different accessor, owner or profile".into(),
         ));
     }
-    Ok(record)
+    Ok(Some(record))
+}
+
+/// Why a view of the configured contract gave no answer.
+enum ReadError {
+    Near(NearError),
+    TimedOut,
+}
+
+impl ReadError {
+    /// The refusal for a failed read of `what` (by `method`).
+    fn into_error(self, keystore: &Keystore, method: &str, what: &str) -> Error {
+        match self {
+            Self::Near(
+                e @ (NearError::UnknownAccount { .. }
+                | NearError::NoContractCode { .. }
+                | NearError::Decode { .. }),
+            ) => {
+                // The configured contract is not OutLayer's: an operator problem.
+                Error::Internal(format!("{method} on {}: {e}", keystore.inner.contract_id))
+            }
+            Self::Near(e) => Error::ChainUnavailable(format!("reading {what}: {e}")),
+            Self::TimedOut => Error::ChainUnavailable(format!("reading {what} timed out")),
+        }
+    }
+}
+
+/// One view call on the configured contract at `finality: final`, bounded
+/// by the check deadline.
+async fn read_view<R: DeserializeOwned>(
+    keystore: &Keystore,
+    method: &str,
+    args: &serde_json::Value,
+) -> std::result::Result<R, ReadError> {
+    let inner = &keystore.inner;
+    let block = BlockReference::Finality(Finality::Final);
+    let read = inner
+        .chain
+        .view_call::<_, R>(&inner.contract_id, method, args, &block);
+    match tokio::time::timeout(inner.limits.deadline, read).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(ReadError::Near(e)),
+        Err(_) => Err(ReadError::TimedOut),
+    }
 }
 
 fn denial_error(denial: Denial, caller: &AccountId) -> Error {

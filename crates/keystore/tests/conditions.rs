@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use outlayer_keystore::CheckLimits;
 use outlayer_near_client::fake::{Availability, ViewOutcome};
-use outlayer_types::{AccessCondition, ComparisonOperator, LogicOperator, U128};
+use outlayer_types::{AccessCondition, Attestation, ComparisonOperator, LogicOperator, U128};
 use serde_json::json;
 
 const NEAR: u128 = 10u128.pow(24);
@@ -92,8 +92,8 @@ fn not(condition: AccessCondition) -> AccessCondition {
     }
 }
 
-/// Stores `condition` under `profile` and asks for it as `caller`: `Ok` when
-/// decrypted, else the error code and message.
+/// Stores `condition` under `profile` and asks for it in a request signed by
+/// `caller`: `Ok` when decrypted, else the error code and message.
 async fn ask(
     h: &Harness,
     profile: &str,
@@ -101,9 +101,10 @@ async fn ask(
     caller: &str,
 ) -> Result<(), (String, String)> {
     h.store(&app_repo(), profile, "owner.near", SECRETS, condition);
+    let request_id = h.submit_app(profile, "owner.near", caller);
     match h
         .client()
-        .decrypt(&decrypt_request(&app_repo(), profile, "owner.near", caller))
+        .decrypt_for_request(request_id, Attestation::none())
         .await
     {
         Ok(response) => {
@@ -324,27 +325,23 @@ async fn chain_unavailable_denies_with_a_clear_error() {
         SECRETS,
         AccessCondition::AllowAll,
     );
+    let request_id = h.submit_app("open", "owner.near", "alice.near");
     h.chain.set_availability(Availability::Unavailable);
     let err = h
         .client()
-        .decrypt(&decrypt_request(
-            &app_repo(),
-            "open",
-            "owner.near",
-            "alice.near",
-        ))
+        .decrypt_for_request(request_id, Attestation::none())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("chain_unavailable"));
+    assert!(
+        err.to_string()
+            .contains(&format!("reading request {request_id}: ")),
+        "the request itself could not be read: {err}"
+    );
     assert!(err.to_string().contains("HTTP 503"), "{err}");
     h.chain.set_availability(Availability::Up);
     h.client()
-        .decrypt(&decrypt_request(
-            &app_repo(),
-            "open",
-            "owner.near",
-            "alice.near",
-        ))
+        .decrypt_for_request(request_id, Attestation::none())
         .await
         .unwrap();
 }
@@ -364,20 +361,19 @@ async fn chain_reads_are_bounded_in_time() {
         SECRETS,
         AccessCondition::AllowAll,
     );
+    let request_id = h.submit_app("open", "owner.near", "alice.near");
     h.chain
         .set_availability(Availability::Slow(Duration::from_secs(30)));
     let started = Instant::now();
     let err = h
         .client()
-        .decrypt(&decrypt_request(
-            &app_repo(),
-            "open",
-            "owner.near",
-            "alice.near",
-        ))
+        .decrypt_for_request(request_id, Attestation::none())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("chain_unavailable"), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    // Three tries (the client asks again on chain_unavailable), each cut
+    // at the 500 ms deadline, and 600 ms of backoff.
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -407,8 +403,8 @@ async fn chain_reads_are_bounded_in_number() {
         message.contains("may need 10 chain reads; the keystore allows 3"),
         "{message}"
     );
-    // Only the get_secrets read.
-    assert_eq!(h.chain.queries() - before, 1);
+    // Only the get_request and get_secrets reads.
+    assert_eq!(h.chain.queries() - before, 2);
     // Within the budget, reads happen and are counted.
     let few = logic(
         LogicOperator::And,
@@ -420,5 +416,5 @@ async fn chain_reads_are_bounded_in_number() {
     );
     let before = h.chain.queries();
     ask(&h, "few", few, "alice.near").await.unwrap();
-    assert_eq!(h.chain.queries() - before, 4);
+    assert_eq!(h.chain.queries() - before, 5);
 }

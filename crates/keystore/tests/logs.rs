@@ -1,6 +1,8 @@
 //! No secret material in any log line: every log record of a session that
 //! hands out keys, decrypts and refuses is captured (all targets, TRACE) and
-//! searched for plaintext values, the master secret and derived keys.
+//! searched for plaintext values, the master secret and derived keys. Each
+//! decrypt leaves exactly one line naming the request, owner, profile,
+//! caller, accessor and outcome code.
 
 mod common;
 
@@ -9,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use outlayer_keystore::crypto::derive_secret_bytes;
-use outlayer_types::{AccessCondition, PubkeyRequest};
+use outlayer_types::{AccessCondition, Attestation, PubkeyRequest};
 use serde_json::json;
 
 #[derive(Clone, Default)]
@@ -88,42 +90,98 @@ async fn logs_carry_no_secret_material() {
         })
         .await
         .unwrap_err();
+    let granted_id = h.submit(&app_at("main"), "default", "alice.near", "bob.near");
     let granted = client
-        .decrypt(&decrypt_request(
-            &app_repo(),
-            "default",
-            "alice.near",
-            "bob.near",
-        ))
+        .decrypt_for_request(granted_id, Attestation::none())
         .await
         .unwrap();
     assert_eq!(granted.secrets["API_KEY"], VALUE);
-    for profile in ["private", "reserved", "missing"] {
+    // (request id, outcome code, accessor label) for each refusal.
+    let mut expected = vec![(granted_id, "ok", "repo:github.com/alice/app".to_owned())];
+    for (profile, outcome) in [
+        ("private", "access_denied"),
+        ("reserved", "bad_ciphertext"),
+        ("missing", "not_found"),
+    ] {
+        let id = h.submit_app(profile, "alice.near", "bob.near");
+        let err = client
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(outcome));
+        expected.push((id, outcome, "repo:github.com/alice/app".to_owned()));
+    }
+    let resolved = h.submit_app("default", "alice.near", "bob.near");
+    h.resolve(resolved);
+    for id in [resolved, 999] {
         client
-            .decrypt(&decrypt_request(
-                &app_repo(),
-                profile,
-                "alice.near",
-                "bob.near",
-            ))
+            .decrypt_for_request(id, Attestation::none())
             .await
             .unwrap_err();
     }
     h.client_with(Some("wrong"))
-        .decrypt(&decrypt_request(
-            &app_repo(),
-            "default",
-            "alice.near",
-            "bob.near",
-        ))
+        .decrypt_for_request(granted_id, Attestation::none())
         .await
         .unwrap_err();
+
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("decrypt granted"), "capture works:\n{logs}");
-    assert!(logs.contains("decrypt refused"), "{logs}");
+    let decrypt_lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("decrypt granted") || l.contains("decrypt refused"))
+        .collect();
+    // One line per authenticated decrypt (the wrong token gets a warning
+    // before any request is read).
+    assert_eq!(decrypt_lines.len(), 6, "{logs}");
+    assert!(logs.contains("missing or unknown bearer token"), "{logs}");
+    for (id, outcome, accessor) in &expected {
+        let lines: Vec<&&str> = decrypt_lines
+            .iter()
+            .filter(|l| l.contains(&format!("request_id={id} ")))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line for request {id}:\n{logs}");
+        let line = lines[0];
+        for field in [
+            "owner=alice.near".to_owned(),
+            "caller=bob.near".to_owned(),
+            format!("accessor={accessor} "),
+            format!("code={outcome}"),
+        ] {
+            assert!(line.contains(&field), "{field} in {line}");
+        }
+        let verdict = if *outcome == "ok" {
+            "decrypt granted"
+        } else {
+            "decrypt refused"
+        };
+        assert!(line.contains(verdict), "{line}");
+    }
+    // Refused before the request named anyone: the id and the code only.
+    let line = decrypt_lines
+        .iter()
+        .find(|l| l.contains(&format!("request_id={resolved} ")))
+        .unwrap();
+    assert!(
+        line.contains("code=request_not_pending") && line.contains("owner=- profile=- caller=-"),
+        "{line}"
+    );
+    let line = decrypt_lines
+        .iter()
+        .find(|l| l.contains("request_id=999 "))
+        .unwrap();
+    assert!(line.contains("code=request_not_pending"), "{line}");
+
     let seed = "repo:github.com/alice/app:alice.near";
     let derived = hex::encode(*derive_secret_bytes(&h.master, seed));
-    for forbidden in [VALUE, CANDIDATE, MASTER_HEX, &derived, TOKEN] {
+    let branch_seed = "repo:github.com/alice/app:alice.near:main";
+    let branch_derived = hex::encode(*derive_secret_bytes(&h.master, branch_seed));
+    for forbidden in [
+        VALUE,
+        CANDIDATE,
+        MASTER_HEX,
+        &derived,
+        &branch_derived,
+        TOKEN,
+    ] {
         assert!(
             !logs.contains(forbidden),
             "log contains {forbidden:?}:\n{logs}"

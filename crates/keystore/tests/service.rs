@@ -1,16 +1,52 @@
 //! The keystore service over HTTP: auth, attestation, pubkey, decrypt and
-//! its refusals, against a fake chain.
+//! its refusals, against a fake chain. A decrypt names a pending request by
+//! id; who asks (its signer), whose secrets (its `secrets_ref`) and for
+//! which code (its source) come from the request on chain.
 
 mod common;
 
 use common::*;
 use outlayer_keystore::crypto::AccessorKey;
 use outlayer_keystore::{CheckLimits, ClientError};
-use outlayer_types::{AccessCondition, Accessor, Attestation, PubkeyRequest};
+use outlayer_near_client::fake::ViewOutcome;
+use outlayer_types::{AccessCondition, Accessor, Attestation, KeystoreErrorBody, PubkeyRequest};
 use serde_json::json;
 
 fn code(err: &ClientError) -> &str {
     err.code().unwrap_or("<no code>")
+}
+
+/// The HTTP status and error body of a refusal.
+fn refusal(err: ClientError) -> (u16, KeystoreErrorBody) {
+    match err {
+        ClientError::Refused { status, body } => (status, body),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Asserts a refusal's status, code and exact message (and no condition).
+fn assert_refused(err: ClientError, status: u16, error: &str, message: &str) {
+    let (got_status, body) = refusal(err);
+    assert_eq!(
+        (got_status, body.error.as_str(), body.message.as_str()),
+        (status, error, message)
+    );
+    assert_eq!(body.condition, None);
+}
+
+/// POSTs a raw JSON body to `/decrypt` with the right token.
+async fn post_decrypt(h: &Harness, body: Vec<u8>) -> (u16, Option<KeystoreErrorBody>) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/decrypt", h.url))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&bytes).ok())
 }
 
 fn pubkey_request(accessor: Accessor, secrets: Option<serde_json::Value>) -> PubkeyRequest {
@@ -94,7 +130,7 @@ async fn tokens_are_required_and_checked() {
         r#"{"K":"v"}"#,
         AccessCondition::AllowAll,
     );
-    let request = decrypt_request(&app_repo(), "default", "alice.near", "bob.near");
+    let request = decrypt_body(h.submit_app("default", "alice.near", "bob.near"));
     for token in [None, Some("wrong"), Some("")] {
         let client = h.client_with(token);
         let err = client.decrypt(&request).await.unwrap_err();
@@ -131,12 +167,18 @@ async fn attestation_none_needs_opt_in_and_unknown_types_are_refused() {
         r#"{"K":"v"}"#,
         AccessCondition::AllowAll,
     );
-    let mut request = decrypt_request(&app_repo(), "default", "alice.near", "bob.near");
+    let mut request = decrypt_body(strict.submit_app("default", "alice.near", "bob.near"));
+    let before = strict.chain.queries();
     let err = strict.client().decrypt(&request).await.unwrap_err();
     assert_eq!(code(&err), "attestation_refused");
     assert!(
         err.to_string().contains("--accept-attestation-none"),
         "{err}"
+    );
+    assert_eq!(
+        strict.chain.queries(),
+        before,
+        "refused before the chain is read"
     );
 
     request.attestation = Attestation {
@@ -159,12 +201,13 @@ async fn attestation_none_needs_opt_in_and_unknown_types_are_refused() {
         r#"{"K":"v"}"#,
         AccessCondition::AllowAll,
     );
+    request.request_id = dev.submit_app("default", "alice.near", "bob.near");
     let err = dev.client().decrypt(&request).await.unwrap_err();
     assert_eq!(code(&err), "attestation_refused", "only none is registered");
 }
 
 #[tokio::test]
-async fn decrypts_for_the_stored_accessor_only() {
+async fn decrypts_the_secrets_the_pending_request_names() {
     let h = Harness::dev().await;
     let plaintext = r#"{"API_KEY":"sk-1","DB":"postgres://x"}"#;
     h.store(
@@ -176,38 +219,377 @@ async fn decrypts_for_the_stored_accessor_only() {
     );
     let client = h.client();
 
-    // Any spelling of the repository finds and opens the record.
-    let spelled = Accessor::Repo {
+    // Any spelling of the repository in the request finds and opens the record.
+    let spelled = outlayer_types::CodeSource::GitHub {
         repo: "git@github.com:Alice/app.git".into(),
-        branch: None,
+        commit: COMMIT.into(),
+        build_target: outlayer_types::BuildTarget::Wasip1,
     };
+    let id = h.submit(&spelled, "default", "alice.near", "bob.near");
     let response = client
-        .decrypt(&decrypt_request(
-            &spelled,
-            "default",
-            "alice.near",
-            "bob.near",
-        ))
+        .decrypt_for_request(id, Attestation::none())
         .await
         .unwrap();
     assert_eq!(response.secrets["API_KEY"], "sk-1");
     assert_eq!(response.secrets.len(), 2);
 
-    // Other profile, owner, branch or repository: no such record.
-    let branch = Accessor::Repo {
-        repo: "github.com/alice/app".into(),
-        branch: Some("dev".into()),
+    // Other profile, owner or repository: no such record.
+    let other_repo = outlayer_types::CodeSource::GitHub {
+        repo: "github.com/alice/other".into(),
+        commit: COMMIT.into(),
+        build_target: outlayer_types::BuildTarget::Wasip1,
     };
-    for (accessor, profile, owner) in [
-        (app_repo(), "other", "alice.near"),
-        (app_repo(), "default", "bob.near"),
-        (branch, "default", "alice.near"),
+    for (source, profile, owner) in [
+        (app_source(), "other", "alice.near"),
+        (app_source(), "default", "bob.near"),
+        (other_repo, "default", "alice.near"),
     ] {
+        let id = h.submit(&source, profile, owner, "bob.near");
         let err = client
-            .decrypt(&decrypt_request(&accessor, profile, owner, "bob.near"))
+            .decrypt_for_request(id, Attestation::none())
             .await
             .unwrap_err();
-        assert_eq!(code(&err), "not_found", "{accessor:?} {profile} {owner}");
+        assert_refused(
+            err,
+            404,
+            "not_found",
+            &format!("no secrets stored for profile {profile:?} of {owner} for this accessor"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_settled_requests_are_not_pending() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "default",
+        "alice.near",
+        r#"{"K":"v"}"#,
+        AccessCondition::AllowAll,
+    );
+    let client = h.client();
+    let err = client
+        .decrypt_for_request(999, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_refused(
+        err,
+        409,
+        "request_not_pending",
+        "request 999 is not pending: it is unknown or already settled",
+    );
+
+    let id = h.submit_app("default", "alice.near", "bob.near");
+    client
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap();
+    h.settle(id);
+    let before = h.chain.queries();
+    let err = client
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_refused(
+        err,
+        409,
+        "request_not_pending",
+        &format!("request {id} is not pending: it is unknown or already settled"),
+    );
+    assert_eq!(h.chain.queries() - before, 1, "only get_request is read");
+}
+
+#[tokio::test]
+async fn resolved_requests_are_not_pending() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "default",
+        "alice.near",
+        r#"{"K":"v"}"#,
+        AccessCondition::AllowAll,
+    );
+    let id = h.submit_app("default", "alice.near", "bob.near");
+    h.resolve(id);
+    let before = h.chain.queries();
+    let err = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_refused(
+        err,
+        409,
+        "request_not_pending",
+        &format!("request {id} is not pending: it was already answered"),
+    );
+    assert_eq!(h.chain.queries() - before, 1, "no secrets are read");
+}
+
+#[tokio::test]
+async fn requests_without_secrets_are_bad_requests() {
+    let h = Harness::dev().await;
+    let id = h.next_request_id();
+    h.put_request(request_view(id, &app_source(), None, "bob.near"));
+    let err = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_refused(
+        err,
+        400,
+        "bad_request",
+        &format!("bad request: request {id} names no secrets"),
+    );
+}
+
+#[tokio::test]
+async fn a_branch_reads_its_own_secrets_before_the_repository_s() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "default",
+        "alice.near",
+        r#"{"WHO":"repo"}"#,
+        AccessCondition::AllowAll,
+    );
+    h.store(
+        &app_branch("main"),
+        "default",
+        "alice.near",
+        r#"{"WHO":"main"}"#,
+        AccessCondition::AllowAll,
+    );
+    let client = h.client();
+    for (commit, expected) in [
+        // Both exist: the branch-bound record wins.
+        ("main", "main"),
+        // No record for this branch: the repository-wide one.
+        ("dev", "repo"),
+        // A commit hash is no branch: the repository-wide one.
+        (COMMIT, "repo"),
+    ] {
+        let id = h.submit(&app_at(commit), "default", "alice.near", "bob.near");
+        let response = client
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap();
+        assert_eq!(response.secrets["WHO"], expected, "at {commit}");
+    }
+
+    // Only a branch-bound record: other branches and commits do not see it.
+    h.store(
+        &app_branch("main"),
+        "branch-only",
+        "alice.near",
+        r#"{"WHO":"main"}"#,
+        AccessCondition::AllowAll,
+    );
+    for commit in ["dev", COMMIT] {
+        let id = h.submit(&app_at(commit), "branch-only", "alice.near", "bob.near");
+        let err = client
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err();
+        assert_refused(
+            err,
+            404,
+            "not_found",
+            "no secrets stored for profile \"branch-only\" of alice.near for this accessor",
+        );
+    }
+
+    // The first record found decides: its condition is not bypassed by
+    // falling back to a more permissive repository-wide record.
+    h.store(
+        &app_branch("main"),
+        "guarded",
+        "alice.near",
+        r#"{"WHO":"main"}"#,
+        AccessCondition::Whitelist {
+            accounts: vec![account("carol.near")],
+        },
+    );
+    h.store(
+        &app_repo(),
+        "guarded",
+        "alice.near",
+        r#"{"WHO":"repo"}"#,
+        AccessCondition::AllowAll,
+    );
+    let id = h.submit(&app_at("main"), "guarded", "alice.near", "bob.near");
+    let err = client
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "access_denied", "{err}");
+}
+
+#[tokio::test]
+async fn the_requests_signer_must_meet_the_condition() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "private",
+        "alice.near",
+        r#"{"K":"v"}"#,
+        AccessCondition::Whitelist {
+            accounts: vec![account("carol.near")],
+        },
+    );
+    let client = h.client();
+    let id = h.submit_app("private", "alice.near", "bob.near");
+    let (status, body) = refusal(
+        client
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(body.error, "access_denied");
+    assert_eq!(
+        body.message,
+        "access denied for bob.near: Whitelist (1 accounts) does not hold"
+    );
+    assert_eq!(body.condition.as_deref(), Some("Whitelist (1 accounts)"));
+
+    let id = h.submit_app("private", "alice.near", "carol.near");
+    let response = client
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap();
+    assert_eq!(response.secrets["K"], "v");
+}
+
+#[tokio::test]
+async fn who_asks_comes_from_the_chain_never_from_the_body() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "default",
+        "alice.near",
+        r#"{"K":"alice"}"#,
+        AccessCondition::Whitelist {
+            accounts: vec![account("carol.near")],
+        },
+    );
+    h.store(
+        &app_repo(),
+        "default",
+        "mallory.near",
+        r#"{"K":"mallory"}"#,
+        AccessCondition::AllowAll,
+    );
+    // Bob's request names alice's secrets; a body that claims carol asks,
+    // or names other secrets, is refused before anything is read.
+    let id = h.submit_app("default", "alice.near", "bob.near");
+    let before = h.chain.queries();
+    for (field, value) in [
+        ("caller", json!("carol.near")),
+        ("owner", json!("mallory.near")),
+        ("profile", json!("other")),
+        (
+            "accessor",
+            json!({"Repo": {"repo": "github.com/x/y", "branch": null}}),
+        ),
+    ] {
+        let mut body = json!({"request_id": id, "attestation": {"type": "none"}});
+        body[field] = value;
+        let (status, body) = post_decrypt(&h, serde_json::to_vec(&body).unwrap()).await;
+        let body = body.expect("an error body");
+        assert_eq!((status, body.error.as_str()), (400, "bad_request"));
+        assert!(
+            body.message.starts_with(&format!(
+                "bad request: invalid request: unknown field `{field}`, expected `request_id` or `attestation`"
+            )),
+            "{field}: {}",
+            body.message
+        );
+    }
+    assert_eq!(h.chain.queries(), before);
+
+    // What the request on chain says is what counts: bob asks for alice's.
+    let (status, body) = refusal(
+        h.client()
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((status, body.error.as_str()), (403, "access_denied"));
+    assert_eq!(
+        body.message,
+        "access denied for bob.near: Whitelist (1 accounts) does not hold"
+    );
+    // Carol's request for mallory's secrets gets mallory's, not alice's.
+    let id = h.submit_app("default", "mallory.near", "carol.near");
+    let response = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap();
+    assert_eq!(response.secrets["K"], "mallory");
+    let id = h.submit_app("default", "alice.near", "carol.near");
+    let response = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap();
+    assert_eq!(response.secrets["K"], "alice");
+}
+
+#[tokio::test]
+async fn a_wasm_url_source_reads_its_hash_s_secrets() {
+    let h = Harness::dev().await;
+    let hash = "ab".repeat(32);
+    h.store(
+        &Accessor::WasmHash { hash: hash.clone() },
+        "default",
+        "alice.near",
+        r#"{"WHO":"wasm"}"#,
+        AccessCondition::AllowAll,
+    );
+    h.store(
+        &app_repo(),
+        "repo-only",
+        "alice.near",
+        r#"{"WHO":"repo"}"#,
+        AccessCondition::AllowAll,
+    );
+    // Any case of the hash is the same binary.
+    let id = h.submit(
+        &wasm_source(&hash.to_uppercase()),
+        "default",
+        "alice.near",
+        "bob.near",
+    );
+    let response = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap();
+    assert_eq!(response.secrets["WHO"], "wasm");
+
+    // Another binary: nothing, and never a repository's secrets.
+    for profile in ["default", "repo-only"] {
+        let id = h.submit(
+            &wasm_source(&"cd".repeat(32)),
+            profile,
+            "alice.near",
+            "bob.near",
+        );
+        let err = h
+            .client()
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err();
+        assert_refused(
+            err,
+            404,
+            "not_found",
+            &format!("no secrets stored for profile {profile:?} of alice.near for this accessor"),
+        );
     }
 }
 
@@ -215,10 +597,7 @@ async fn decrypts_for_the_stored_accessor_only() {
 async fn blobs_sealed_for_another_key_or_altered_are_bad_ciphertext() {
     let h = Harness::dev().await;
     // A record whose blob was sealed for the `main` branch, filed under no branch.
-    let main = Accessor::Repo {
-        repo: "github.com/alice/app".into(),
-        branch: Some("main".into()),
-    };
+    let main = app_branch("main");
     let seed = main.normalized().unwrap().key_seed(&account("alice.near"));
     let key = AccessorKey::derive(&h.master, &seed);
     let blob = outlayer_keystore::crypto::encrypt(key.public(), br#"{"K":"v"}"#);
@@ -260,14 +639,10 @@ async fn blobs_sealed_for_another_key_or_altered_are_bad_ciphertext() {
     );
 
     for profile in ["wrong-branch", "tampered", "garbage", "reserved"] {
+        let id = h.submit_app(profile, "alice.near", "bob.near");
         let err = h
             .client()
-            .decrypt(&decrypt_request(
-                &app_repo(),
-                profile,
-                "alice.near",
-                "bob.near",
-            ))
+            .decrypt_for_request(id, Attestation::none())
             .await
             .unwrap_err();
         assert_eq!(code(&err), "bad_ciphertext", "{profile}: {err}");
@@ -278,45 +653,90 @@ async fn blobs_sealed_for_another_key_or_altered_are_bad_ciphertext() {
 #[tokio::test]
 async fn malformed_and_oversized_bodies_are_refused() {
     let h = Harness::dev().await;
-    let post = |body: Vec<u8>| {
-        reqwest::Client::new()
-            .post(format!("{}/decrypt", h.url))
-            .bearer_auth(TOKEN)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
-    let response = post(b"{\"accessor\":".to_vec()).await.unwrap();
-    assert_eq!(response.status(), 400);
-    let body: outlayer_types::KeystoreErrorBody =
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-    assert_eq!(body.error, "bad_request");
+    let (status, body) = post_decrypt(&h, b"{\"request_id\":".to_vec()).await;
+    assert_eq!((status, body.unwrap().error.as_str()), (400, "bad_request"));
 
-    let mut unknown =
-        serde_json::to_value(decrypt_request(&app_repo(), "p", "alice.near", "bob.near")).unwrap();
-    unknown["extra"] = json!(1);
-    let response = post(serde_json::to_vec(&unknown).unwrap()).await.unwrap();
-    assert_eq!(response.status(), 400);
+    // The old body shape is refused as a whole.
+    let old = json!({"accessor": {"Repo": {"repo": "github.com/alice/app", "branch": null}},
+                     "profile": "p", "owner": "alice.near", "caller": "bob.near",
+                     "attestation": {"type": "none"}});
+    let (status, body) = post_decrypt(&h, serde_json::to_vec(&old).unwrap()).await;
+    assert_eq!((status, body.unwrap().error.as_str()), (400, "bad_request"));
 
-    let response = post(vec![b' '; 300 * 1024]).await.unwrap();
-    assert_eq!(response.status(), 413);
+    let (status, body) = post_decrypt(
+        &h,
+        br#"{"request_id": -1, "attestation": {"type": "none"}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!((status, body.unwrap().error.as_str()), (400, "bad_request"));
+
+    let (status, _) = post_decrypt(&h, vec![b' '; 300 * 1024]).await;
+    assert_eq!(status, 413);
 }
 
 #[tokio::test]
 async fn contract_refusals_and_a_wrong_contract_are_not_mistaken_for_outages() {
     let h = Harness::dev().await;
-    let request = decrypt_request(&app_repo(), "p", "alice.near", "bob.near");
+    let id = h.submit_app("p", "alice.near", "bob.near");
     h.chain.set_view(CONTRACT, "get_secrets", |_| {
-        outlayer_near_client::fake::ViewOutcome::Panic("invalid profile name".into())
+        ViewOutcome::Panic("invalid profile name".into())
     });
-    let err = h.client().decrypt(&request).await.unwrap_err();
+    let err = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "bad_request");
     assert!(err.to_string().contains("invalid profile name"), "{err}");
 
     h.chain.set_view(CONTRACT, "get_secrets", |_| {
-        outlayer_near_client::fake::ViewOutcome::json(&json!({"not": "a record"}))
+        ViewOutcome::json(&json!({"not": "a record"}))
     });
-    let err = h.client().decrypt(&request).await.unwrap_err();
-    assert_eq!(code(&err), "internal");
-    assert!(matches!(err, ClientError::Refused { status: 500, .. }));
+    let err = h
+        .client()
+        .decrypt_for_request(id, Attestation::none())
+        .await
+        .unwrap_err();
+    assert_refused(err, 500, "internal", "internal error");
+}
+
+#[tokio::test]
+async fn a_request_view_that_is_not_outlayer_s_is_internal() {
+    let h = Harness::dev().await;
+    h.store(
+        &app_repo(),
+        "p",
+        "alice.near",
+        r#"{"K":"v"}"#,
+        AccessCondition::AllowAll,
+    );
+    let id = h.submit_app("p", "alice.near", "bob.near");
+    let mut other_contract = request_view(id, &app_source(), Some(("p", "alice.near")), "bob.near");
+    other_contract.request.context.contract_id = account("other.near");
+    let other_id = request_view(id + 1, &app_source(), Some(("p", "alice.near")), "bob.near");
+    let answers = [
+        // Not a RequestView at all.
+        ViewOutcome::json(&json!({"not": "a request"})),
+        // Another contract's request, or another request.
+        ViewOutcome::json(&other_contract),
+        ViewOutcome::json(&other_id),
+        // No such method: the configured account is not OutLayer.
+        ViewOutcome::Panic("MethodNotFound".into()),
+    ];
+    for answer in answers {
+        let shown = format!("{answer:?}");
+        h.chain
+            .set_view(CONTRACT, "get_request", move |_| answer.clone());
+        let err = h
+            .client()
+            .decrypt_for_request(id, Attestation::none())
+            .await
+            .unwrap_err();
+        let (status, body) = refusal(err);
+        assert_eq!(
+            (status, body.error.as_str(), body.message.as_str()),
+            (500, "internal", "internal error"),
+            "{shown}"
+        );
+    }
 }

@@ -51,15 +51,15 @@ impl Attestation {
     }
 }
 
-/// `POST /decrypt` (workers only): decrypt `owner`'s `profile` for
-/// `accessor`, on behalf of `caller`, the request's sender.
+/// `POST /decrypt` (workers only): decrypt the secrets pending request
+/// `request_id` names. The body says which request and nothing else: the
+/// keystore reads the request from the contract (at final) and takes the
+/// owner and profile (`secrets_ref`), the caller (the request's signer) and
+/// the accessors (its code source) from there, never from the worker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecryptRequest {
-    pub accessor: Accessor,
-    pub profile: String,
-    pub owner: AccountId,
-    pub caller: AccountId,
+    pub request_id: u64,
     pub attestation: Attestation,
 }
 
@@ -81,8 +81,9 @@ impl std::fmt::Debug for DecryptResponse {
 
 /// Every keystore error response: a stable machine-readable `error` code
 /// (`unauthorized`, `attestation_refused`, `bad_request`, `not_found`,
-/// `access_denied`, `chain_unavailable`, `bad_ciphertext`, `internal`), a
-/// human message, and for `access_denied` the condition that failed.
+/// `request_not_pending`, `access_denied`, `chain_unavailable`,
+/// `bad_ciphertext`, `internal`), a human message, and for `access_denied`
+/// the condition that failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeystoreErrorBody {
     pub error: String,

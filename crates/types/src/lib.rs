@@ -26,8 +26,8 @@ pub use events::{
     OutlayerEvent,
 };
 pub use execution::{
-    is_commit_hash, BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
-    ResourceMetrics, ResponseFormat,
+    BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,
+    ResourceMetrics, ResponseFormat, is_commit_hash,
 };
 pub use keystore::{
     Attestation, DecryptRequest, DecryptResponse, KeystoreErrorBody, PubkeyRequest, PubkeyResponse,
@@ -40,5 +40,6 @@ pub use secrets::{
     SecretsRef, normalize_repo,
 };
 pub use validation::{
-    MAX_COMMIT_LEN, MAX_PACKAGE_PATH_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError, check_profile_name,
+    MAX_COMMIT_LEN, MAX_PACKAGE_PATH_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError,
+    check_profile_name,
 };

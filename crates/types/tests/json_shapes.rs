@@ -58,7 +58,10 @@ fn package_sources_validate_their_path_and_key_on_it() {
     assert!(package("examples/echo").validate().is_ok());
     for bad in ["", "/etc", "a/../b", "a//b", "a b", "./a", &"a".repeat(256)] {
         let err = package(bad).validate().unwrap_err();
-        assert!(err.0.starts_with("path must be a relative path"), "{bad:?}: {err}");
+        assert!(
+            err.0.starts_with("path must be a relative path"),
+            "{bad:?}: {err}"
+        );
     }
     assert_ne!(
         package("examples/echo").artifact_checksum(),
@@ -80,7 +83,10 @@ fn secrets_accessors_prefer_the_branch() {
         repo: "alice/app".into(),
         branch: branch.map(str::to_owned),
     };
-    assert_eq!(at("main").secrets_accessors(), vec![repo(Some("main")), repo(None)]);
+    assert_eq!(
+        at("main").secrets_accessors(),
+        vec![repo(Some("main")), repo(None)]
+    );
     assert_eq!(at(&"0f".repeat(20)).secrets_accessors(), vec![repo(None)]);
     assert!(is_commit_hash(&"0f".repeat(32)));
     assert!(!is_commit_hash(&"0g".repeat(20)));
@@ -373,17 +379,19 @@ fn keystore_api_shapes() {
     );
     roundtrip(
         &DecryptRequest {
-            accessor: Accessor::WasmHash {
-                hash: "ab".repeat(32),
-            },
-            profile: "default".into(),
-            owner: account("alice.near"),
-            caller: account("bob.near"),
+            request_id: 7,
             attestation: Attestation::none(),
         },
-        json!({"accessor": {"WasmHash": {"hash": "ab".repeat(32)}}, "profile": "default",
-               "owner": "alice.near", "caller": "bob.near", "attestation": {"type": "none"}}),
+        json!({"request_id": 7, "attestation": {"type": "none"}}),
     );
+    // Who asks and for which secrets come from the request on chain: a body
+    // that tries to say more is refused.
+    for extra in ["caller", "owner", "profile", "accessor"] {
+        let mut body = json!({"request_id": 7, "attestation": {"type": "none"}});
+        body[extra] = json!("bob.near");
+        let err = serde_json::from_value::<DecryptRequest>(body).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{extra}: {err}");
+    }
     roundtrip(
         &DecryptResponse {
             secrets: [("API_KEY".to_owned(), "v".to_owned())].into(),

@@ -1,8 +1,12 @@
 //! A keystore on a real port in front of a fake chain holding the OutLayer
-//! contract's `get_secrets` view and token contracts.
+//! contract's `get_request` and `get_secrets` views and token contracts.
+//! Tests store records and submit pending requests as the contract would,
+//! then ask for a request's secrets by its id.
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -14,7 +18,9 @@ use outlayer_keystore::{
 };
 use outlayer_near_client::fake::{FakeChain, ViewOutcome};
 use outlayer_types::{
-    AccessCondition, Accessor, AccountId, Attestation, DecryptRequest, SecretsRecord, U128,
+    AccessCondition, Accessor, AccountId, Attestation, BuildTarget, CodeSource, DecryptRequest,
+    ExecutionContext, ExecutionRequest, RequestView, ResourceLimits, ResponseFormat, SecretsRecord,
+    SecretsRef, U128,
 };
 use serde_json::Value;
 
@@ -26,10 +32,91 @@ pub fn account(id: &str) -> AccountId {
     id.parse().unwrap()
 }
 
+/// The repository-wide accessor of `github.com/alice/app`.
 pub fn app_repo() -> Accessor {
     Accessor::Repo {
         repo: "github.com/alice/app".into(),
         branch: None,
+    }
+}
+
+/// The accessor of `github.com/alice/app` bound to `branch`.
+pub fn app_branch(branch: &str) -> Accessor {
+    Accessor::Repo {
+        repo: "github.com/alice/app".into(),
+        branch: Some(branch.into()),
+    }
+}
+
+/// A commit hash: a source pinned to it reads the repository's secrets only.
+pub const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// `github.com/alice/app` at [`COMMIT`]: its secrets are [`app_repo`]'s.
+pub fn app_source() -> CodeSource {
+    app_at(COMMIT)
+}
+
+/// `github.com/alice/app` at a branch, tag or commit.
+pub fn app_at(commit: &str) -> CodeSource {
+    CodeSource::GitHub {
+        repo: "https://github.com/alice/app".into(),
+        commit: commit.into(),
+        build_target: BuildTarget::Wasip1,
+    }
+}
+
+pub fn wasm_source(hash: &str) -> CodeSource {
+    CodeSource::WasmUrl {
+        url: "https://example.com/app.wasm".into(),
+        hash: hash.into(),
+        build_target: BuildTarget::Wasip1,
+    }
+}
+
+/// A pending request as `get_request` returns it: `sender` signed it, it
+/// runs `source` and names `secrets` (profile, owner) if any.
+pub fn request_view(
+    request_id: u64,
+    source: &CodeSource,
+    secrets: Option<(&str, &str)>,
+    sender: &str,
+) -> RequestView {
+    RequestView {
+        request: ExecutionRequest {
+            context: ExecutionContext {
+                request_id,
+                sender_id: account(sender),
+                predecessor_id: account(sender),
+                contract_id: account(CONTRACT),
+                block_height: 100,
+                block_timestamp: 1_700_000_000_000_000_000,
+                transaction_hash: None,
+                random_seed: [7; 32],
+            },
+            code_source: source.clone(),
+            resource_limits: ResourceLimits::default(),
+            input_data: Some("{}".into()),
+            input_in_state: false,
+            secrets_ref: secrets.map(|(profile, owner)| SecretsRef {
+                profile: profile.into(),
+                account_id: account(owner),
+            }),
+            response_format: ResponseFormat::default(),
+            payment: U128(1),
+            payer_account_id: account(sender),
+            max_compile_seconds: None,
+        },
+        resolved: false,
+        output_submitted: false,
+    }
+}
+
+/// The body of `POST /decrypt` for `request_id`, with the development
+/// attestation.
+pub fn decrypt_body(request_id: u64) -> DecryptRequest {
+    DecryptRequest {
+        request_id,
+        attestation: Attestation::none(),
     }
 }
 
@@ -38,6 +125,8 @@ pub struct Harness {
     pub url: String,
     pub master: MasterSecret,
     records: Arc<Mutex<Vec<SecretsRecord>>>,
+    requests: Arc<Mutex<BTreeMap<u64, RequestView>>>,
+    next_id: AtomicU64,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -54,6 +143,14 @@ impl Harness {
                     && args["owner"] == r.owner.as_str()
             });
             ViewOutcome::json(&found)
+        });
+        let requests: Arc<Mutex<BTreeMap<u64, RequestView>>> = Arc::default();
+        let shared = requests.clone();
+        chain.set_view(CONTRACT, "get_request", move |args| {
+            let id = args["request_id"]
+                .as_u64()
+                .expect("get_request takes a u64");
+            ViewOutcome::json(&shared.lock().unwrap().get(&id))
         });
         let master = MasterSecret::from_hex(MASTER_HEX).unwrap();
         let mut attestations = Attestations::new();
@@ -80,6 +177,8 @@ impl Harness {
             url,
             master,
             records,
+            requests,
+            next_id: AtomicU64::new(1),
             shutdown: Some(tx),
         }
     }
@@ -138,26 +237,54 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// Puts `view` in the contract's pending requests (replacing its id's).
+    pub fn put_request(&self, view: RequestView) {
+        self.requests
+            .lock()
+            .unwrap()
+            .insert(view.request.context.request_id, view);
+    }
+
+    /// A new pending request signed by `caller`, running `source` with
+    /// `owner`'s `profile`: its id.
+    pub fn submit(&self, source: &CodeSource, profile: &str, owner: &str, caller: &str) -> u64 {
+        let id = self.next_request_id();
+        self.put_request(request_view(id, source, Some((profile, owner)), caller));
+        id
+    }
+
+    /// [`submit`](Self::submit) for [`app_source`].
+    pub fn submit_app(&self, profile: &str, owner: &str, caller: &str) -> u64 {
+        self.submit(&app_source(), profile, owner, caller)
+    }
+
+    /// An id no request had so far.
+    pub fn next_request_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The operator resumed the request's yield: `resolved` is set.
+    pub fn resolve(&self, request_id: u64) {
+        self.requests
+            .lock()
+            .unwrap()
+            .get_mut(&request_id)
+            .expect("a pending request")
+            .resolved = true;
+    }
+
+    /// The request was settled: the contract forgot it.
+    pub fn settle(&self, request_id: u64) {
+        self.requests.lock().unwrap().remove(&request_id);
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             tx.send(()).ok();
         }
-    }
-}
-
-pub fn decrypt_request(
-    accessor: &Accessor,
-    profile: &str,
-    owner: &str,
-    caller: &str,
-) -> DecryptRequest {
-    DecryptRequest {
-        accessor: accessor.clone(),
-        profile: profile.into(),
-        owner: account(owner),
-        caller: account(caller),
-        attestation: Attestation::none(),
     }
 }
 
