@@ -5,7 +5,6 @@
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 const BINARY: &str = "outlayer-devchain";
@@ -18,21 +17,9 @@ pub(crate) struct Args {
     args: Vec<OsString>,
 }
 
-fn binary() -> Option<PathBuf> {
-    let beside = std::env::current_exe().ok()?.with_file_name(BINARY);
-    if beside.is_file() {
-        return Some(beside);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(BINARY))
-            .find(|path| path.is_file())
-    })
-}
-
 /// Replaces this process with the chain's, so signals and exit status are its own.
 pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(binary) = binary() else {
+    let Some(binary) = outlayer_dev::devchain_binary() else {
         anyhow::bail!(
             "{BINARY} is not built: run scripts/build-devchain (it installs next to outlayer)"
         );

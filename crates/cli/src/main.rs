@@ -9,11 +9,14 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod coordinator;
+mod dev;
 mod devchain;
 mod keystore;
 mod near;
+mod request;
 mod run;
 mod secrets;
+mod worker;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +31,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole system locally: chain, keystore, coordinator, worker (`--demo` runs requests).
+    Dev(dev::Args),
+    /// Follow the chain and carry requests to settlement (build, secrets, run, resolve).
+    Worker(worker::Args),
+    /// Pay for one execution, wait for its settlement, print output, charge and refund.
+    Request(request::Args),
     /// Run a WebAssembly program locally with the worker's runtime and limits.
     Run(run::Args),
     /// Run the keystore service (private: workers and the coordinator only).
@@ -47,8 +56,12 @@ impl Command {
     /// stderr stays readable. `RUST_LOG` overrides either.
     fn default_log_level(&self) -> &'static str {
         match self {
-            Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) => "info",
-            Self::Run(_) | Self::Secrets(_) | Self::Near(_) => "warn",
+            Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) | Self::Worker(_) => {
+                "info"
+            }
+            Self::Run(_) | Self::Secrets(_) | Self::Near(_) | Self::Request(_) | Self::Dev(_) => {
+                "warn"
+            }
         }
     }
 }
@@ -75,6 +88,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Dev(args) => dev::main(args).await,
+            Command::Worker(args) => worker::main(args).await,
+            Command::Request(args) => request::main(args).await,
             Command::Run(args) => run::main(args).await,
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,

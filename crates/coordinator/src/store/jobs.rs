@@ -116,12 +116,23 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let stored: String = row.try_get("body")?;
-            let same = serde_json::from_str::<serde_json::Value>(&stored).ok()
-                == serde_json::to_value(request).ok();
-            if !same {
+            let stored: ExecutionRequest = serde_json::from_str(&stored)
+                .map_err(|e| Error::Internal(format!("stored request {request_id}: {e}")))?;
+            if !same_request(&stored, request) {
                 return Err(Error::Conflict(format!(
                     "request {request_id} already exists with different content"
                 )));
+            }
+            // The contract's copy (a monitor's repair) has no transaction
+            // hash; the block stream's has. Keep the hash once known.
+            if stored.context.transaction_hash.is_none()
+                && request.context.transaction_hash.is_some()
+            {
+                sqlx::query("UPDATE requests SET body = $1 WHERE request_id = $2")
+                    .bind(&body)
+                    .bind(request_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let first_job = sqlx::query(
                 "SELECT id, job_type, request_id FROM jobs WHERE request_id = $1 ORDER BY id LIMIT 1",
@@ -453,4 +464,15 @@ impl Store {
         .await?;
         rows.iter().map(offer).collect()
     }
+}
+
+/// The same request, whether or not each copy knows its transaction hash.
+fn same_request(a: &ExecutionRequest, b: &ExecutionRequest) -> bool {
+    let hashes_agree = match (&a.context.transaction_hash, &b.context.transaction_hash) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    let mut a = a.clone();
+    a.context.transaction_hash = b.context.transaction_hash.clone();
+    hashes_agree && &a == b
 }

@@ -1,0 +1,48 @@
+//! `outlayer dev`: the whole system on one machine with nothing to
+//! configure (see `outlayer-dev`); `--demo` pays for requests, prints what
+//! comes back and stops. Ctrl-C stops everything.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use outlayer_dev::{DevArgs, Stack};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    dev: DevArgs,
+    /// Store an encrypted secret and pay for requests of a program from this
+    /// project's examples/ (built by the worker from git), print the
+    /// results, and stop.
+    #[arg(long)]
+    demo: bool,
+    /// The git checkout whose examples/ the demo builds (default: the one
+    /// this binary was built from).
+    #[arg(long)]
+    project: Option<PathBuf>,
+}
+
+pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
+    let stack = Stack::start(&args.dev).await?;
+    println!("{}", stack.describe());
+    let code = if args.demo {
+        let project = args
+            .project
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+        match outlayer_dev::demo::run(&stack, &project).await {
+            Ok(settled) if settled.iter().all(|s| s.success()) => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("error: the demo failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    } else {
+        println!("\nCtrl-C stops everything.");
+        tokio::signal::ctrl_c().await.ok();
+        ExitCode::SUCCESS
+    };
+    stack.stop().await;
+    Ok(code)
+}

@@ -1,0 +1,306 @@
+//! The whole system in one process (the chain in its own, as a child):
+//! started in dependency order, stopped in reverse.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use outlayer_keystore::{Keystore, KeystoreArgs, hash_token};
+use outlayer_near_client::NearRpc;
+use outlayer_types::AccountId;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::parse_flags;
+
+/// The contract's account on the local chain.
+pub const CONTRACT: &str = "outlayer.test.near";
+const CHAIN_ID: &str = "outlayer-local";
+const DEVCHAIN: &str = "outlayer-devchain";
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct DevArgs {
+    /// Where development state lives: the keystore's master secret (kept),
+    /// the chain's keys, the coordinator's data and builds (fresh each start).
+    #[arg(long, default_value = ".outlayer/dev")]
+    pub dir: PathBuf,
+    /// Milliseconds between blocks. 600 makes the 200-block yield window two
+    /// minutes, close to mainnet's.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub block_ms: u64,
+    #[arg(long, default_value = "127.0.0.1:3030")]
+    pub rpc_listen: String,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub coordinator_listen: String,
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub keystore_listen: String,
+    /// Workers to run (each with its own job loops; one follows the chain).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub workers: u32,
+}
+
+/// Everything running; [`Stack::stop`] ends it (dropping it kills the chain).
+pub struct Stack {
+    pub rpc_url: String,
+    /// near-cli credentials of the genesis accounts (`<account>.json`).
+    pub keys: PathBuf,
+    pub keystore_url: String,
+    pub keystore_token: String,
+    pub coordinator: outlayer_coordinator::Running,
+    /// A token workers (and tests) authenticate to the coordinator with.
+    pub worker_token: String,
+    pub workers: Vec<outlayer_worker::Running>,
+    worker_flags: Vec<String>,
+    chain: Child,
+    keystore_stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Stack {
+    pub async fn start(args: &DevArgs) -> anyhow::Result<Self> {
+        let dir = &args.dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // The chain starts from genesis every time, so nothing recorded
+        // against an earlier chain may survive (request ids restart at 0).
+        for fresh in ["coordinator", "near-credentials", "builds"] {
+            let path = dir.join(fresh);
+            if path.exists() {
+                std::fs::remove_dir_all(&path)
+                    .with_context(|| format!("cannot clear {}", path.display()))?;
+            }
+        }
+        let master = master_file(dir)?;
+        let (chain, rpc_url) = start_chain(args).await?;
+        let keys = dir.join("near-credentials").join(CHAIN_ID);
+
+        let keystore_token = random_hex();
+        let keystore: KeystoreArgs = parse_flags(&[
+            "--listen",
+            &args.keystore_listen,
+            "--master-file",
+            &master.display().to_string(),
+            "--near-rpc-url",
+            &rpc_url,
+            "--contract-id",
+            CONTRACT,
+            "--auth-token-hashes",
+            &hash_token(&keystore_token),
+            "--accept-attestation-none",
+        ])?;
+        let listener = tokio::net::TcpListener::bind(keystore.listen)
+            .await
+            .with_context(|| format!("keystore: cannot listen on {}", keystore.listen))?;
+        let keystore_url = format!("http://{}", listener.local_addr()?);
+        let service = Keystore::new(keystore.into_settings()?)?;
+        let (keystore_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(outlayer_keystore::serve(listener, service, async {
+            stopped.await.ok();
+        }));
+
+        let config: outlayer_coordinator::Config = parse_flags(&[
+            "--listen",
+            &args.coordinator_listen,
+            "--data-dir",
+            &dir.join("coordinator").display().to_string(),
+            "--keystore-url",
+            &keystore_url,
+            "--keystore-token",
+            &keystore_token,
+        ])?;
+        let coordinator = outlayer_coordinator::spawn(config)
+            .await
+            .context("starting the coordinator")?;
+        let worker_token =
+            outlayer_coordinator::tokens::create(&coordinator.coordinator.store, "dev-workers")
+                .await?;
+        let worker_flags: Vec<String> = [
+            "--coordinator-url",
+            &coordinator.url(),
+            "--coordinator-token",
+            &worker_token,
+            "--keystore-url",
+            &keystore_url,
+            "--keystore-token",
+            &keystore_token,
+            "--near-rpc-url",
+            &rpc_url,
+            "--contract-id",
+            CONTRACT,
+            "--operator-credentials",
+            &keys.join("operator.test.near.json").display().to_string(),
+            "--build-dir",
+            &dir.join("builds").display().to_string(),
+            "--dev-allow-file-repos",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut stack = Self {
+            rpc_url,
+            keys,
+            keystore_url,
+            keystore_token,
+            coordinator,
+            worker_token,
+            workers: Vec::new(),
+            worker_flags,
+            chain,
+            keystore_stop,
+        };
+        for _ in 0..args.workers {
+            stack.add_worker(&[]).await?;
+        }
+        Ok(stack)
+    }
+
+    /// Starts one more worker with the stack's settings and `extra` flags.
+    /// The first one follows the chain; the others only take jobs.
+    pub async fn add_worker(&mut self, extra: &[&str]) -> anyhow::Result<()> {
+        let n = self.workers.len() + 1;
+        let id = format!("dev-worker-{n}");
+        let mut flags: Vec<&str> = self.worker_flags.iter().map(String::as_str).collect();
+        flags.extend(["--worker-id", &id]);
+        if n > 1 {
+            flags.push("--no-monitor");
+        }
+        flags.extend(extra);
+        let settings: outlayer_worker::WorkerArgs = parse_flags(&flags)?;
+        self.workers.push(outlayer_worker::spawn(settings).await?);
+        Ok(())
+    }
+
+    pub fn coordinator_url(&self) -> String {
+        self.coordinator.url()
+    }
+
+    /// A genesis account's credentials file (`alice.test.near`, ...).
+    pub fn key_file(&self, account: &str) -> PathBuf {
+        self.keys.join(format!("{account}.json"))
+    }
+
+    pub fn contract(&self) -> AccountId {
+        CONTRACT.parse().expect("a valid account id")
+    }
+
+    /// Where everything is, for people.
+    pub fn describe(&self) -> String {
+        let workers: Vec<&str> = self.workers.iter().map(|w| w.worker_id.as_str()).collect();
+        format!(
+            "OutLayer is running locally:\n  \
+             NEAR RPC      {rpc}\n  \
+             block stream  {rpc}/v0/block/<height>\n  \
+             coordinator   {coordinator}\n  \
+             keystore      {keystore} (private: bearer token only)\n  \
+             workers       {workers}\n  \
+             contract      {CONTRACT} (owner owner.test.near, operator operator.test.near)\n  \
+             accounts      alice.test.near, bob.test.near (funded)\n  \
+             keys          {keys}",
+            rpc = self.rpc_url,
+            coordinator = self.coordinator.url(),
+            keystore = self.keystore_url,
+            workers = workers.join(", "),
+            keys = self.keys.display(),
+        )
+    }
+
+    /// Stops the workers (jobs in hand finish), then the services, then the chain.
+    pub async fn stop(self) {
+        for worker in self.workers {
+            worker.stop().await;
+        }
+        self.coordinator.stop().await;
+        let _ = self.keystore_stop.send(());
+        let mut chain = self.chain;
+        let _ = chain.kill().await;
+    }
+}
+
+/// The keystore's master secret, made once and kept (mode 0600): the keys
+/// secrets are encrypted to stay the same from one `outlayer dev` to the next.
+fn master_file(dir: &Path) -> anyhow::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join("keystore-master.hex");
+    if !path.exists() {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(random_hex().as_bytes())?;
+    }
+    Ok(path)
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS entropy source is available");
+    hex::encode(bytes)
+}
+
+/// `outlayer-devchain`: next to the running executable (or one directory
+/// up, for test binaries in `deps/`), else on `PATH`.
+pub fn devchain_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let beside = exe.parent().map(|d| d.join(DEVCHAIN));
+    let above = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join(DEVCHAIN));
+    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(DEVCHAIN))
+                .collect()
+        })
+        .unwrap_or_default();
+    beside
+        .into_iter()
+        .chain(above)
+        .chain(on_path)
+        .find(|path| path.is_file())
+}
+
+/// Starts the local chain and waits until the contract answers.
+async fn start_chain(args: &DevArgs) -> anyhow::Result<(Child, String)> {
+    let Some(binary) = devchain_binary() else {
+        bail!("{DEVCHAIN} is not built: run scripts/build-devchain");
+    };
+    let mut child = Command::new(&binary)
+        .args(["--listen", &args.rpc_listen])
+        .args(["--block-ms", &args.block_ms.to_string()])
+        .arg("--credentials-dir")
+        .arg(args.dir.join("near-credentials"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let stdout = child.stdout.take().context("the chain's stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    // Its first line: "local NEAR chain `outlayer-local` at http://…".
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("the local chain did not start within 60 s")??
+            .context("the local chain exited at start")?;
+        if let Some(url) = line.split(" at ").nth(1) {
+            break url.trim().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let rpc = NearRpc::new(url.clone(), Duration::from_secs(5))?;
+    let contract: AccountId = CONTRACT.parse()?;
+    for _ in 0..100 {
+        let ready: Result<serde_json::Value, _> = rpc
+            .view_call(&contract, "get_config", &json!({}), &Default::default())
+            .await;
+        if ready.is_ok() {
+            return Ok((child, url));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the contract on the local chain did not answer")
+}

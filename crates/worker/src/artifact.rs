@@ -1,0 +1,197 @@
+//! Getting a request's program: from the worker's memory, from the
+//! coordinator's artifact cache, or built (or downloaded) here under a lock
+//! so two workers never build the same source at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use outlayer_builder::BuildError;
+use outlayer_types::CodeSource;
+
+use crate::Context;
+
+/// Programs kept in the worker's memory, by artifact checksum.
+const MEMORY_ENTRIES: usize = 64;
+/// Extra lock time beyond the build timeout, for the upload.
+const LOCK_MARGIN: Duration = Duration::from_secs(30);
+
+/// A program ready to run.
+pub(crate) struct Program {
+    pub wasm: Arc<[u8]>,
+    /// Milliseconds this request spent building it, when it had to.
+    pub built_ms: Option<u64>,
+}
+
+/// Why no program could be had.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProgramError {
+    /// The source is at fault (compile error, missing commit, wrong hash):
+    /// the request fails with `compilation_failed`.
+    #[error("{summary}")]
+    User { summary: String, built_ms: u64 },
+    /// Ours (coordinator, disk, toolchain): another attempt may succeed.
+    #[error("{0}")]
+    Infrastructure(String),
+}
+
+/// Recently used programs; cleared when full (simple, and a miss only costs
+/// a download from the coordinator).
+#[derive(Default)]
+pub(crate) struct MemoryCache {
+    entries: Mutex<HashMap<String, Arc<[u8]>>>,
+}
+
+impl MemoryCache {
+    fn get(&self, key: &str) -> Option<Arc<[u8]>> {
+        self.entries.lock().expect("cache lock").get(key).cloned()
+    }
+
+    fn put(&self, key: &str, wasm: Arc<[u8]>) {
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= MEMORY_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key.to_owned(), wasm);
+    }
+}
+
+/// `source` pinned to a commit (branches resolved now).
+pub(crate) async fn pin(ctx: &Context, source: &CodeSource) -> Result<CodeSource, ProgramError> {
+    ctx.builder
+        .resolve(source)
+        .await
+        .map_err(|e| classify(e, 0))
+}
+
+/// The program for a pinned source: cached, or built within `build_timeout`.
+pub(crate) async fn obtain(
+    ctx: &Context,
+    pinned: &CodeSource,
+    build_timeout: Duration,
+) -> Result<Program, ProgramError> {
+    let key = pinned.artifact_checksum();
+    if let Some(wasm) = ctx.programs.get(&key) {
+        return Ok(Program {
+            wasm,
+            built_ms: None,
+        });
+    }
+    if let Some(wasm) = download(ctx, &key).await? {
+        return Ok(Program {
+            wasm,
+            built_ms: None,
+        });
+    }
+    build_under_lock(ctx, pinned, &key, build_timeout).await
+}
+
+async fn download(ctx: &Context, key: &str) -> Result<Option<Arc<[u8]>>, ProgramError> {
+    let bytes = ctx
+        .coordinator
+        .download_artifact(key)
+        .await
+        .map_err(|e| ProgramError::Infrastructure(format!("artifact download: {e}")))?;
+    Ok(bytes.map(|bytes| {
+        let wasm: Arc<[u8]> = bytes.into();
+        ctx.programs.put(key, wasm.clone());
+        wasm
+    }))
+}
+
+/// Builds while holding the coordinator's lock for this artifact; a worker
+/// that finds the lock taken waits for the other build's upload instead.
+async fn build_under_lock(
+    ctx: &Context,
+    pinned: &CodeSource,
+    key: &str,
+    build_timeout: Duration,
+) -> Result<Program, ProgramError> {
+    let lock_key = format!("build:{key}");
+    let ttl = build_timeout + LOCK_MARGIN;
+    let deadline = Instant::now() + ttl;
+    let grant = loop {
+        match ctx
+            .coordinator
+            .acquire_lock(&lock_key, ttl.as_millis() as u64)
+            .await
+        {
+            Ok(grant) => break grant,
+            Err(e) if e.is_conflict() => {
+                // Someone else is building it.
+                if let Some(wasm) = download(ctx, key).await? {
+                    return Ok(Program {
+                        wasm,
+                        built_ms: None,
+                    });
+                }
+                if Instant::now() > deadline {
+                    return Err(ProgramError::Infrastructure(
+                        "another worker's build of this program did not finish".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(ProgramError::Infrastructure(format!("build lock: {e}"))),
+        }
+    };
+    // The other build may have finished between our download and the lock.
+    let result = match download(ctx, key).await {
+        Ok(Some(wasm)) => Ok(Program {
+            wasm,
+            built_ms: None,
+        }),
+        Ok(None) => build_and_upload(ctx, pinned, key, build_timeout).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = ctx
+        .coordinator
+        .release_lock(&lock_key, &grant.owner_token)
+        .await
+    {
+        tracing::warn!(error = %e, lock = %lock_key, "releasing the build lock failed; it expires on its own");
+    }
+    result
+}
+
+async fn build_and_upload(
+    ctx: &Context,
+    pinned: &CodeSource,
+    key: &str,
+    build_timeout: Duration,
+) -> Result<Program, ProgramError> {
+    tracing::info!(artifact = %key, source = ?pinned, "building");
+    let artifact = ctx
+        .builder
+        .build(pinned, build_timeout)
+        .await
+        .map_err(|e| classify(e, build_timeout.as_millis() as u64))?;
+    tracing::info!(
+        artifact = %key,
+        bytes = artifact.wasm.len(),
+        ms = artifact.compile_time_ms,
+        "built"
+    );
+    ctx.coordinator
+        .upload_artifact(key, artifact.wasm.clone())
+        .await
+        .map_err(|e| ProgramError::Infrastructure(format!("artifact upload: {e}")))?;
+    let wasm: Arc<[u8]> = artifact.wasm.into();
+    ctx.programs.put(key, wasm.clone());
+    // Downloads are not builds: nothing to charge for a WasmUrl.
+    let built_ms = pinned.needs_build().then_some(artifact.compile_time_ms);
+    Ok(Program { wasm, built_ms })
+}
+
+fn classify(error: BuildError, built_ms: u64) -> ProgramError {
+    if error.is_user_error() {
+        tracing::info!(error = %error, "the source does not build");
+        ProgramError::User {
+            summary: error.summary(),
+            built_ms,
+        }
+    } else {
+        tracing::warn!(error = %error, "build infrastructure failed");
+        ProgramError::Infrastructure(error.summary())
+    }
+}

@@ -1,0 +1,147 @@
+//! The job loop: long-poll → claim → compile or execute → complete, with the
+//! lease extended while the work runs. Shutdown lets the job in hand finish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use outlayer_types::coordinator::{
+    ClaimedJob, CompleteJob, JobType, WorkerHeartbeat, WorkerStatus,
+};
+use tokio::sync::watch;
+
+use crate::Context;
+use crate::execute;
+
+const CAPABILITIES: [JobType; 2] = [JobType::Compile, JobType::Execute];
+
+pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let offer = tokio::select! {
+            offer = ctx.coordinator.poll(&ctx.worker_id, &CAPABILITIES, ctx.settings.poll_ms) => offer,
+            _ = stop.changed() => return,
+        };
+        let job_id = match offer {
+            Ok(Some(offer)) => Some(offer.job_id),
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "poll failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        match ctx
+            .coordinator
+            .claim(&ctx.worker_id, job_id, &CAPABILITIES)
+            .await
+        {
+            Ok(job) => handle(&ctx, job).await,
+            // Another worker was quicker, or nothing is left.
+            Err(e) if e.is_conflict() || e.is_not_found() => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "claim failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// Runs one claimed job to its completion at the coordinator; a job left
+/// uncompleted (an infrastructure failure before the last attempt) is
+/// handed out again when its lease runs out.
+async fn handle(ctx: &Arc<Context>, job: ClaimedJob) {
+    let span = tracing::info_span!(
+        "job",
+        job_id = job.job_id,
+        request_id = job.request_id,
+        kind = job.job_type.as_str(),
+        attempt = job.attempt
+    );
+    let _busy = ctx.busy();
+    let heartbeat = tokio::spawn(extend_lease(ctx.clone(), job.clone()));
+    let done = {
+        let _enter = span.enter();
+        tracing::info!("claimed");
+        drop(_enter);
+        match job.job_type {
+            JobType::Compile => execute::compile(ctx, &job).await,
+            JobType::Execute => execute::execute(ctx, &job).await,
+        }
+    };
+    heartbeat.abort();
+    let Some(complete) = done else {
+        span.in_scope(|| tracing::warn!("left for another attempt"));
+        return;
+    };
+    let complete = CompleteJob {
+        lease_token: job.lease_token.clone(),
+        ..complete
+    };
+    match ctx.coordinator.complete(job.job_id, &complete).await {
+        Ok(_) => span.in_scope(|| {
+            tracing::info!(
+                success = complete.success,
+                category = complete.error_category.map(|c| c.as_str()),
+                "completed"
+            )
+        }),
+        Err(e) => span.in_scope(|| tracing::warn!(error = %e, "completing the job failed")),
+    }
+}
+
+/// Keeps the lease alive: renews at a third of its remaining time.
+async fn extend_lease(ctx: Arc<Context>, job: ClaimedJob) {
+    let mut expires = job.lease_expires_at_ms;
+    loop {
+        let now = now_ms();
+        let wait = expires.saturating_sub(now) / 3;
+        tokio::time::sleep(Duration::from_millis(wait.max(100))).await;
+        match ctx
+            .coordinator
+            .extend_lease(job.job_id, &job.lease_token)
+            .await
+        {
+            Ok(extended) => expires = extended.lease_expires_at_ms,
+            Err(e) => {
+                tracing::warn!(job_id = job.job_id, error = %e, "lease extension failed");
+                if e.is_conflict() || e.is_not_found() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Tells the coordinator what this worker is doing, every few seconds.
+pub(crate) async fn heartbeats(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let status = if *stop.borrow() {
+            WorkerStatus::Draining
+        } else if ctx.busy_jobs() > 0 {
+            WorkerStatus::Busy
+        } else {
+            WorkerStatus::Idle
+        };
+        let beat = WorkerHeartbeat {
+            worker_id: ctx.worker_id.clone(),
+            status,
+            capabilities: CAPABILITIES.to_vec(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        };
+        if let Err(e) = ctx.coordinator.worker_heartbeat(&beat).await {
+            tracing::debug!(error = %e, "worker heartbeat failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

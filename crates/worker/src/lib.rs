@@ -1,0 +1,188 @@
+//! The OutLayer worker: carries requests from the chain to their settlement.
+//!
+//! - [`monitor`](crate::monitor): follows the block stream and hands each
+//!   `execution_requested` to the coordinator; repairs from the contract's
+//!   pending requests at start-up.
+//! - [`jobs`](crate::jobs): long-poll, claim, work, complete; leases kept alive.
+//! - `execute`: a job's steps, on the request as the contract holds it:
+//!   build or fetch the program, decrypt secrets through the keystore (which
+//!   reads the request itself), run it in the runtime, settle on chain.
+//! - `artifact`: programs from memory, the coordinator's cache, or a
+//!   contained build under a lock.
+//! - [`chain`]: views at final and `resolve_execution` with one nonce sequence.
+
+mod artifact;
+pub mod chain;
+mod config;
+mod execute;
+mod jobs;
+mod monitor;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use outlayer_builder::{BuildSettings, Builder};
+use outlayer_coordinator_client::CoordinatorClient;
+use outlayer_keystore::KeystoreClient;
+use outlayer_near_client::{NearRpc, Signer};
+use outlayer_runtime::{Runtime, RuntimeConfig};
+use outlayer_types::ContractConfig;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinHandle;
+
+pub use chain::{Chain, ChainError, Resolved};
+pub use config::WorkerArgs;
+
+/// How long the contract's terms (prices, caps) are reused before re-reading.
+const CONFIG_TTL: Duration = Duration::from_secs(30);
+
+/// The worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("operator key {path}: {message}")]
+    OperatorKey { path: String, message: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Everything the worker's tasks share.
+pub(crate) struct Context {
+    settings: WorkerArgs,
+    worker_id: String,
+    coordinator: CoordinatorClient,
+    keystore: Option<KeystoreClient>,
+    chain: Chain,
+    runtime: Runtime,
+    builder: Builder,
+    programs: artifact::MemoryCache,
+    config: Mutex<Option<(Instant, ContractConfig)>>,
+    busy: AtomicUsize,
+}
+
+impl Context {
+    /// The contract's terms, re-read at most every [`CONFIG_TTL`].
+    async fn config(&self) -> Result<ContractConfig, ChainError> {
+        let mut cached = self.config.lock().await;
+        if let Some((at, config)) = cached.as_ref()
+            && at.elapsed() < CONFIG_TTL
+        {
+            return Ok(config.clone());
+        }
+        let config = self.chain.config().await?;
+        *cached = Some((Instant::now(), config.clone()));
+        Ok(config)
+    }
+
+    fn busy(&self) -> BusyGuard<'_> {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        BusyGuard(&self.busy)
+    }
+
+    fn busy_jobs(&self) -> usize {
+        self.busy.load(Ordering::Relaxed)
+    }
+}
+
+struct BusyGuard<'a>(&'a AtomicUsize);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A worker running in the background.
+pub struct Running {
+    pub worker_id: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops polling and following the chain; jobs in hand finish first.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops at once, abandoning jobs in hand (their leases run out and
+    /// another worker takes them): what a crash looks like.
+    pub fn abort(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the worker's monitor (unless disabled), job loops and heartbeats.
+pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
+    let operator = Signer::from_credentials_file(&settings.operator_credentials).map_err(|e| {
+        StartError::OperatorKey {
+            path: settings.operator_credentials.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    let rpc = NearRpc::new(settings.near_rpc_url.clone(), Duration::from_secs(30))
+        .map_err(|e| StartError::Setup(format!("NEAR RPC: {e}")))?;
+    let chain = Chain::new(rpc, settings.contract_id.clone(), Some(operator));
+    let keystore = settings
+        .keystore_url
+        .as_deref()
+        .map(|url| {
+            KeystoreClient::new(
+                url,
+                settings.keystore_token.clone(),
+                Duration::from_secs(30),
+            )
+        })
+        .transpose()
+        .map_err(|e| StartError::Setup(format!("keystore client: {e}")))?;
+    let coordinator = CoordinatorClient::new(
+        &settings.coordinator_url,
+        settings.coordinator_token.clone(),
+    );
+    let mut build = BuildSettings {
+        allow_file_repos: settings.dev_allow_file_repos,
+        ..BuildSettings::default()
+    };
+    if let Some(dir) = &settings.build_dir {
+        build.work_dir = dir.clone();
+    }
+    if let Some(home) = &settings.cargo_home {
+        build.cargo_home = home.clone();
+    }
+    let builder = Builder::new(build).map_err(|e| StartError::Setup(format!("builder: {e}")))?;
+    let runtime =
+        Runtime::new(RuntimeConfig::default()).map_err(|e| StartError::Setup(e.to_string()))?;
+    let worker_id = settings.worker_id();
+    let ctx = Arc::new(Context {
+        worker_id: worker_id.clone(),
+        coordinator,
+        keystore,
+        chain,
+        runtime,
+        builder,
+        programs: Default::default(),
+        config: Mutex::new(None),
+        busy: AtomicUsize::new(0),
+        settings,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    if !ctx.settings.no_monitor {
+        tasks.push(tokio::spawn(monitor::run(ctx.clone(), stopped.clone())));
+    }
+    for _ in 0..ctx.settings.jobs {
+        tasks.push(tokio::spawn(jobs::run(ctx.clone(), stopped.clone())));
+    }
+    tasks.push(tokio::spawn(jobs::heartbeats(ctx.clone(), stopped)));
+    tracing::info!(worker_id = %worker_id, jobs = ctx.settings.jobs, "worker started");
+    Ok(Running {
+        worker_id,
+        stop,
+        tasks,
+    })
+}

@@ -1,0 +1,237 @@
+//! The event monitor: follows the block stream from the cursor the
+//! coordinator keeps, hands every `execution_requested` to the coordinator
+//! (idempotent on the request id, so any number of monitors may run), and at
+//! start-up repairs what it missed from the contract's pending requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use outlayer_near_client::{BlockReference, BlockStream, StreamBlock};
+use outlayer_types::{EVENT_VERSION, ExecutionRequest, OutlayerEvent};
+use tokio::sync::watch;
+
+use crate::Context;
+
+/// How long one block-stream request waits for a block not produced yet.
+const STREAM_WAIT: Duration = Duration::from_secs(5);
+
+pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let result = tokio::select! {
+            result = follow(&ctx) => result,
+            _ = stop.changed() => return,
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "event monitor failed; restarting");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn follow(ctx: &Context) -> Result<(), String> {
+    let name = &ctx.settings.monitor_name;
+    let start = match ctx
+        .coordinator
+        .cursor(name)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(height) => height + 1,
+        None => match ctx.settings.monitor_start_height {
+            Some(height) => height,
+            None => {
+                let block = ctx
+                    .chain
+                    .rpc()
+                    .block(&BlockReference::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                block.header.height
+            }
+        },
+    };
+    // Whatever happened before the cursor and is still pending gets in too.
+    repair(ctx).await?;
+    let mut stream = BlockStream::new(ctx.settings.block_stream_url(), start, STREAM_WAIT)
+        .map_err(|e| e.to_string())?;
+    tracing::info!(from = start, "event monitor following the chain");
+    loop {
+        let Some(block) = stream.next().await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        for request in requests_in(&block, ctx.chain.contract()) {
+            submit(ctx, &request).await?;
+        }
+        ctx.coordinator
+            .set_cursor(name, block.height)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+}
+
+/// Hands the contract's unresolved pending requests to the coordinator.
+async fn repair(ctx: &Context) -> Result<(), String> {
+    let pending = ctx
+        .chain
+        .pending_requests()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut handed = 0;
+    for view in pending.into_iter().filter(|v| !v.resolved) {
+        submit(ctx, &view.request).await?;
+        handed += 1;
+    }
+    if handed > 0 {
+        tracing::info!(
+            count = handed,
+            "repaired pending requests from the contract"
+        );
+    }
+    Ok(())
+}
+
+async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String> {
+    let created = ctx
+        .coordinator
+        .create_execution(request)
+        .await
+        .map_err(|e| format!("request {}: {e}", request.context.request_id))?;
+    if created.created {
+        tracing::info!(
+            request_id = created.request_id,
+            first_job = created.first_job.as_str(),
+            "request handed to the coordinator"
+        );
+    }
+    Ok(())
+}
+
+/// The requests `contract` announced in `block`, from receipts that
+/// succeeded, each with the transaction it came from. Lines that are not
+/// OutLayer events, of another version or malformed are skipped with a
+/// warning: one odd log line must never stop the monitor.
+pub(crate) fn requests_in(
+    block: &StreamBlock,
+    contract: &outlayer_types::AccountId,
+) -> Vec<ExecutionRequest> {
+    let mut requests = Vec::new();
+    let outcomes = block
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded && &o.executor_id == contract);
+    for outcome in outcomes {
+        for line in &outcome.logs {
+            match OutlayerEvent::from_log_line(line) {
+                None => {}
+                Some(Err(e)) => tracing::warn!(
+                    block = block.height,
+                    receipt = %outcome.receipt_id,
+                    error = %e,
+                    "skipping an OutLayer event this worker does not understand"
+                ),
+                Some(Ok(_)) if !line.contains(&format!("\"version\":\"{EVENT_VERSION}\"")) => {
+                    tracing::warn!(block = block.height, "skipping an event of another version");
+                }
+                Some(Ok(OutlayerEvent::ExecutionRequested(list))) => {
+                    for mut request in list {
+                        if request.context.transaction_hash.is_none() {
+                            request.context.transaction_hash = outcome.tx_hash.clone();
+                        }
+                        requests.push(request);
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+    requests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outlayer_near_client::ReceiptOutcome;
+    use outlayer_types::{
+        BuildTarget, CodeSource, ExecutionContext, ResourceLimits, ResponseFormat, U128,
+    };
+
+    fn account(id: &str) -> outlayer_types::AccountId {
+        id.parse().unwrap()
+    }
+
+    fn request(id: u64) -> ExecutionRequest {
+        ExecutionRequest {
+            context: ExecutionContext {
+                request_id: id,
+                sender_id: account("alice.near"),
+                predecessor_id: account("alice.near"),
+                contract_id: account("outlayer.near"),
+                block_height: 5,
+                block_timestamp: 1,
+                transaction_hash: None,
+                random_seed: [3; 32],
+            },
+            code_source: CodeSource::WasmUrl {
+                url: "https://example.org/p.wasm".into(),
+                hash: "ab".repeat(32),
+                build_target: BuildTarget::Wasip1,
+            },
+            resource_limits: ResourceLimits::default(),
+            input_data: None,
+            input_in_state: false,
+            secrets_ref: None,
+            response_format: ResponseFormat::Text,
+            payment: U128(1),
+            payer_account_id: account("alice.near"),
+            max_compile_seconds: Some(120),
+        }
+    }
+
+    fn outcome(executor: &str, succeeded: bool, logs: Vec<String>) -> ReceiptOutcome {
+        ReceiptOutcome {
+            receipt_id: "r".into(),
+            executor_id: account(executor),
+            predecessor_id: account("alice.near"),
+            logs,
+            succeeded,
+            tx_hash: Some("TxHash111".into()),
+        }
+    }
+
+    #[test]
+    fn odd_lines_are_skipped_and_the_transaction_hash_is_filled() {
+        let line = OutlayerEvent::ExecutionRequested(vec![request(7)]).to_log_line();
+        let other_version = line.replace("\"version\":\"1.0.0\"", "\"version\":\"2.0.0\"");
+        let block = StreamBlock {
+            height: 9,
+            hash: "h".into(),
+            timestamp_nanosec: 0,
+            outcomes: vec![
+                outcome(
+                    "outlayer.near",
+                    true,
+                    vec![
+                        "plain log".into(),
+                        r#"EVENT_JSON:{"standard":"near-outlayer","version":"1.0.0","event":"future_kind","data":[]}"#.into(),
+                        "EVENT_JSON:{not json".into(),
+                        other_version,
+                        line.clone(),
+                    ],
+                ),
+                // A failed receipt's logs describe nothing that happened.
+                outcome("outlayer.near", false, vec![line.clone()]),
+                // Another contract may print the same line: not ours.
+                outcome("impostor.near", true, vec![line]),
+            ],
+        };
+        let found = requests_in(&block, &account("outlayer.near"));
+        let mut expected = request(7);
+        expected.context.transaction_hash = Some("TxHash111".into());
+        assert_eq!(found, vec![expected]);
+    }
+}
