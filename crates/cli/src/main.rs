@@ -16,6 +16,7 @@ mod near;
 mod request;
 mod run;
 mod secrets;
+mod status;
 mod worker;
 
 #[derive(Parser)]
@@ -37,6 +38,8 @@ enum Command {
     Worker(worker::Args),
     /// Pay for one execution, wait for its settlement, print output, charge and refund.
     Request(request::Args),
+    /// Where a request is: on chain and in the coordinator's jobs.
+    Status(status::Args),
     /// Run a WebAssembly program locally with the worker's runtime and limits.
     Run(run::Args),
     /// Run the keystore service (private: workers and the coordinator only).
@@ -59,7 +62,7 @@ impl Command {
             Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) | Self::Worker(_) => {
                 "info"
             }
-            Self::Run(_) | Self::Secrets(_) | Self::Near(_) | Self::Request(_) | Self::Dev(_) => {
+            Self::Run(_) | Self::Secrets(_) | Self::Near(_) | Self::Request(_) | Self::Status(_) | Self::Dev(_) => {
                 "warn"
             }
         }
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
             Command::Dev(args) => dev::main(args).await,
             Command::Worker(args) => worker::main(args).await,
             Command::Request(args) => request::main(args).await,
+            Command::Status(args) => status::main(args).await,
             Command::Run(args) => run::main(args).await,
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,

@@ -39,6 +39,10 @@ pub struct DevArgs {
     /// Workers to run (each with its own job loops; one follows the chain).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub workers: u32,
+    /// More coordinator settings, as `outlayer coordinator serve` takes them
+    /// (e.g. `--coordinator-flag=--lease-ms=5000`).
+    #[arg(long = "coordinator-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    pub coordinator_flags: Vec<String>,
 }
 
 /// Everything running; [`Stack::stop`] ends it (dropping it kills the chain).
@@ -48,13 +52,18 @@ pub struct Stack {
     pub keys: PathBuf,
     pub keystore_url: String,
     pub keystore_token: String,
-    pub coordinator: outlayer_coordinator::Running,
+    coordinator: Option<outlayer_coordinator::Running>,
+    coordinator_addr: Option<std::net::SocketAddr>,
     /// A token workers (and tests) authenticate to the coordinator with.
     pub worker_token: String,
     pub workers: Vec<outlayer_worker::Running>,
+    worker_count: usize,
     worker_flags: Vec<String>,
+    coordinator_flags: Vec<String>,
+    keystore_flags: Vec<String>,
+    keystore_addr: std::net::SocketAddr,
     chain: Child,
-    keystore_stop: tokio::sync::oneshot::Sender<()>,
+    keystore_stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Stack {
@@ -75,9 +84,7 @@ impl Stack {
         let keys = dir.join("near-credentials").join(CHAIN_ID);
 
         let keystore_token = random_hex();
-        let keystore: KeystoreArgs = parse_flags(&[
-            "--listen",
-            &args.keystore_listen,
+        let keystore_flags: Vec<String> = [
             "--master-file",
             &master.display().to_string(),
             "--near-rpc-url",
@@ -87,30 +94,27 @@ impl Stack {
             "--auth-token-hashes",
             &hash_token(&keystore_token),
             "--accept-attestation-none",
-        ])?;
-        let listener = tokio::net::TcpListener::bind(keystore.listen)
-            .await
-            .with_context(|| format!("keystore: cannot listen on {}", keystore.listen))?;
-        let keystore_url = format!("http://{}", listener.local_addr()?);
-        let service = Keystore::new(keystore.into_settings()?)?;
-        let (keystore_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(outlayer_keystore::serve(listener, service, async {
-            stopped.await.ok();
-        }));
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (keystore_addr, keystore_stop) =
+            start_keystore(&args.keystore_listen, &keystore_flags).await?;
+        let keystore_url = format!("http://{keystore_addr}");
 
-        let config: outlayer_coordinator::Config = parse_flags(&[
-            "--listen",
-            &args.coordinator_listen,
+        let mut coordinator_flags: Vec<String> = [
             "--data-dir",
             &dir.join("coordinator").display().to_string(),
             "--keystore-url",
             &keystore_url,
             "--keystore-token",
             &keystore_token,
-        ])?;
-        let coordinator = outlayer_coordinator::spawn(config)
-            .await
-            .context("starting the coordinator")?;
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        coordinator_flags.extend(args.coordinator_flags.iter().cloned());
+        let coordinator = start_coordinator(&args.coordinator_listen, &coordinator_flags).await?;
         let worker_token =
             outlayer_coordinator::tokens::create(&coordinator.coordinator.store, "dev-workers")
                 .await?;
@@ -141,37 +145,88 @@ impl Stack {
             keys,
             keystore_url,
             keystore_token,
-            coordinator,
+            coordinator: Some(coordinator),
+            coordinator_addr: None,
             worker_token,
             workers: Vec::new(),
+            worker_count: 0,
             worker_flags,
+            coordinator_flags,
+            keystore_flags,
+            keystore_addr,
             chain,
-            keystore_stop,
+            keystore_stop: Some(keystore_stop),
         };
-        for _ in 0..args.workers {
-            stack.add_worker(&[]).await?;
+        for n in 0..args.workers {
+            stack.add_worker(n == 0).await?;
         }
         Ok(stack)
     }
 
-    /// Starts one more worker with the stack's settings and `extra` flags.
-    /// The first one follows the chain; the others only take jobs.
-    pub async fn add_worker(&mut self, extra: &[&str]) -> anyhow::Result<()> {
-        let n = self.workers.len() + 1;
-        let id = format!("dev-worker-{n}");
+    /// Starts one more worker with the stack's settings; one that
+    /// `follows_chain` also runs the event monitor and the sweeper.
+    pub async fn add_worker(&mut self, follows_chain: bool) -> anyhow::Result<()> {
+        self.worker_count += 1;
+        let id = format!("dev-worker-{}", self.worker_count);
         let mut flags: Vec<&str> = self.worker_flags.iter().map(String::as_str).collect();
         flags.extend(["--worker-id", &id]);
-        if n > 1 {
+        if !follows_chain {
             flags.push("--no-monitor");
         }
-        flags.extend(extra);
         let settings: outlayer_worker::WorkerArgs = parse_flags(&flags)?;
         self.workers.push(outlayer_worker::spawn(settings).await?);
         Ok(())
     }
 
+    /// Stops the coordinator and starts it again on the same address and
+    /// data (what a restart in production looks like to the workers).
+    pub async fn restart_coordinator(&mut self) -> anyhow::Result<()> {
+        self.stop_coordinator().await;
+        self.start_coordinator().await
+    }
+
+    /// Kills a worker as a crash would: jobs in hand are abandoned and
+    /// handed out again when their leases run out.
+    pub fn kill_worker(&mut self, index: usize) {
+        self.workers.remove(index).abort();
+    }
+
+    /// Stops the coordinator (workers and monitors retry until it is back).
+    pub async fn stop_coordinator(&mut self) {
+        if let Some(running) = self.coordinator.take() {
+            self.coordinator_addr = Some(running.addr);
+            running.stop().await;
+        }
+    }
+
+    /// Starts the coordinator again on its address and data.
+    pub async fn start_coordinator(&mut self) -> anyhow::Result<()> {
+        let addr = self.coordinator_addr.context("the coordinator was not stopped")?;
+        self.coordinator = Some(start_coordinator(&addr.to_string(), &self.coordinator_flags).await?);
+        Ok(())
+    }
+
+    /// Stops the keystore (workers then fail to get secrets).
+    pub fn stop_keystore(&mut self) {
+        if let Some(stop) = self.keystore_stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Starts the keystore again on its address.
+    pub async fn start_keystore(&mut self) -> anyhow::Result<()> {
+        self.stop_keystore();
+        let (_, stop) = start_keystore(&self.keystore_addr.to_string(), &self.keystore_flags).await?;
+        self.keystore_stop = Some(stop);
+        Ok(())
+    }
+
     pub fn coordinator_url(&self) -> String {
-        self.coordinator.url()
+        self.coordinator().url()
+    }
+
+    pub fn coordinator(&self) -> &outlayer_coordinator::Running {
+        self.coordinator.as_ref().expect("the coordinator runs")
     }
 
     /// A genesis account's credentials file (`alice.test.near`, ...).
@@ -197,7 +252,7 @@ impl Stack {
              accounts      alice.test.near, bob.test.near (funded)\n  \
              keys          {keys}",
             rpc = self.rpc_url,
-            coordinator = self.coordinator.url(),
+            coordinator = self.coordinator_url(),
             keystore = self.keystore_url,
             workers = workers.join(", "),
             keys = self.keys.display(),
@@ -209,11 +264,46 @@ impl Stack {
         for worker in self.workers {
             worker.stop().await;
         }
-        self.coordinator.stop().await;
-        let _ = self.keystore_stop.send(());
+        if let Some(coordinator) = self.coordinator {
+            coordinator.stop().await;
+        }
+        if let Some(stop) = self.keystore_stop {
+            let _ = stop.send(());
+        }
         let mut chain = self.chain;
         let _ = chain.kill().await;
     }
+}
+
+async fn start_keystore(
+    listen: &str,
+    flags: &[String],
+) -> anyhow::Result<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    let mut all = vec!["--listen", listen];
+    all.extend(flags.iter().map(String::as_str));
+    let keystore: KeystoreArgs = parse_flags(&all)?;
+    let listener = tokio::net::TcpListener::bind(keystore.listen)
+        .await
+        .with_context(|| format!("keystore: cannot listen on {}", keystore.listen))?;
+    let addr = listener.local_addr()?;
+    let service = Keystore::new(keystore.into_settings()?)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(outlayer_keystore::serve(listener, service, async {
+        stopped.await.ok();
+    }));
+    Ok((addr, stop))
+}
+
+async fn start_coordinator(
+    listen: &str,
+    flags: &[String],
+) -> anyhow::Result<outlayer_coordinator::Running> {
+    let mut all = vec!["--listen", listen];
+    all.extend(flags.iter().map(String::as_str));
+    let config: outlayer_coordinator::Config = parse_flags(&all)?;
+    outlayer_coordinator::spawn(config)
+        .await
+        .context("starting the coordinator")
 }
 
 /// The keystore's master secret, made once and kept (mode 0600): the keys

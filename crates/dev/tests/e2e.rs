@@ -6,12 +6,10 @@
 //! Needs `outlayer-devchain` (scripts/build-devchain) and the contract wasm
 //! (scripts/build-contract); `scripts/test` builds both first.
 
-use std::path::PathBuf;
-use std::time::Duration;
+mod common;
 
-use outlayer_dev::request::{self, NewRequest, Settled};
-use outlayer_dev::{DevArgs, Stack};
-use outlayer_near_client::{BlockReference, NearRpc, Signer};
+use common::{Harness, assert_money, text_request};
+use outlayer_dev::request::NewRequest;
 use outlayer_types::coordinator::JobType;
 use outlayer_types::{
     AccessCondition, Accessor, BuildTarget, CodeSource, Pricing, ResourceLimits, ResponseFormat,
@@ -19,114 +17,14 @@ use outlayer_types::{
 };
 use serde_json::json;
 
-struct Harness {
-    stack: Stack,
-    rpc: NearRpc,
-    repo: String,
-    commit: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Harness {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let args = DevArgs {
-            dir: dir.path().to_owned(),
-            // A 200-block yield window of 100 s: room for a cold build.
-            block_ms: 500,
-            rpc_listen: "127.0.0.1:0".into(),
-            coordinator_listen: "127.0.0.1:0".into(),
-            keystore_listen: "127.0.0.1:0".into(),
-            workers: 1,
-        };
-        let stack = Stack::start(&args).await.expect("the local stack starts");
-        let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .canonicalize()
-            .unwrap();
-        let head = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&project)
-            .args(["rev-parse", "HEAD"])
-            .output()
-            .unwrap();
-        assert!(head.status.success(), "the project must be a git checkout");
-        let rpc = NearRpc::new(stack.rpc_url.clone(), Duration::from_secs(30)).unwrap();
-        Self {
-            stack,
-            rpc,
-            repo: format!("file://{}", project.display()),
-            commit: String::from_utf8(head.stdout).unwrap().trim().to_owned(),
-            _dir: dir,
-        }
-    }
-
-    fn signer(&self, account: &str) -> Signer {
-        Signer::from_credentials_file(self.stack.key_file(account)).unwrap()
-    }
-
-    fn package(&self, path: &str) -> CodeSource {
-        CodeSource::GitPackage {
-            repo: self.repo.clone(),
-            commit: self.commit.clone(),
-            path: path.into(),
-            build_target: BuildTarget::Wasip1,
-        }
-    }
-
-    async fn balance(&self, account: &str) -> u128 {
-        self.rpc
-            .view_account(&account.parse().unwrap(), &BlockReference::default())
-            .await
-            .unwrap()
-            .amount
-            .0
-    }
-
-    async fn pay(&self, payer: &str, new: &NewRequest) -> Settled {
-        let deposit = request::estimate(&self.rpc, &self.stack.contract(), new)
-            .await
-            .unwrap();
-        request::send(
-            &self.rpc,
-            &self.signer(payer),
-            &self.stack.contract(),
-            new,
-            deposit,
-            Duration::from_secs(240),
-        )
-        .await
-        .unwrap()
-    }
-}
-
-fn text_request(source: CodeSource, input: &str) -> NewRequest {
-    NewRequest {
-        code_source: source,
-        limits: ResourceLimits::default(),
-        input: input.into(),
-        secrets_ref: None,
-        response_format: ResponseFormat::Text,
-    }
-}
-
-/// Charged + refunded is the deposit; the payer is down exactly the charge
-/// and the gas its transaction tree burnt.
-async fn assert_money(h: &Harness, payer: &str, before: u128, settled: &Settled) -> u128 {
-    let completed = settled.completed.as_ref().expect("settled with an event");
-    assert_eq!(completed.charged.0 + completed.refunded.0, settled.deposit);
-    let after = h.balance(payer).await;
-    assert_eq!(
-        before - after,
-        completed.charged.0 + settled.tokens_burnt,
-        "payer balance moved by the charge and the gas"
-    );
-    completed.charged.0
-}
+/// The secret value alice stores; it must never show up anywhere but in
+/// her program's environment.
+const SECRET: &str = "sk-test-0123456789";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_are_built_run_and_settled_by_the_system() {
-    let h = Harness::start().await;
+    let logs = common::capture_logs();
+    let h = Harness::start(&[]).await;
     let pricing = Pricing::default();
 
     // 1. Echo, built from git by the worker.
@@ -181,7 +79,7 @@ async fn requests_are_built_run_and_settled_by_the_system() {
         &h.stack.contract(),
         &accessor,
         "default",
-        br#"{"API_KEY": "sk-test-0123456789"}"#,
+        format!(r#"{{"API_KEY": "{SECRET}"}}"#).as_bytes(),
         AccessCondition::Whitelist {
             accounts: vec!["alice.test.near".parse().unwrap()],
         },
@@ -240,6 +138,39 @@ async fn requests_are_built_run_and_settled_by_the_system() {
         assert!(error.starts_with(prefix), "{error}");
         assert_eq!(completed.charged.0, pricing.base_fee.0, "{error}");
     }
+
+    // 5. A stolen keystore token decrypts nothing: the keystore asks the
+    // chain who is asking, and a settled or unknown request asks for nothing.
+    let keystore = outlayer_keystore::KeystoreClient::new(
+        h.stack.keystore_url.clone(),
+        Some(h.stack.keystore_token.clone()),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    for request_id in [seen.request_id.unwrap(), 999] {
+        let refused = keystore
+            .decrypt_for_request(request_id, outlayer_types::Attestation::none())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Some("request_not_pending"), "{refused}");
+    }
+
+    // 6. The secret never reached a log line or the coordinator's store.
+    let db_dir = h.dir().join("coordinator");
+    for entry in std::fs::read_dir(&db_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "the secret is in {}",
+                path.display()
+            );
+        }
+    }
+    let logged = logs.text();
+    assert!(logged.contains("decrypt granted"), "the keystore logged its decrypts");
+    assert!(!logged.contains(SECRET), "the secret is in the logs");
 
     h.stack.stop().await;
 }

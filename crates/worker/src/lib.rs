@@ -9,6 +9,8 @@
 //!   reads the request itself), run it in the runtime, settle on chain.
 //! - `artifact`: programs from memory, the coordinator's cache, or a
 //!   contained build under a lock.
+//! - `sweeper`: settles on chain the requests whose job the coordinator gave
+//!   up on (a worker died holding it on its last attempt).
 //! - [`chain`]: views at final and `resolve_execution` with one nonce sequence.
 
 mod artifact;
@@ -17,6 +19,7 @@ mod config;
 mod execute;
 mod jobs;
 mod monitor;
+mod sweeper;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -174,6 +177,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
     let mut tasks = Vec::new();
     if !ctx.settings.no_monitor {
         tasks.push(tokio::spawn(monitor::run(ctx.clone(), stopped.clone())));
+        tasks.push(tokio::spawn(sweeper::run(ctx.clone(), stopped.clone())));
     }
     for _ in 0..ctx.settings.jobs {
         tasks.push(tokio::spawn(jobs::run(ctx.clone(), stopped.clone())));

@@ -1,0 +1,158 @@
+//! Faults on the real local system: a worker killed mid-run, the coordinator
+//! restarted, the keystore down. Each request is settled exactly once and
+//! nobody waits for the yield to time out.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Harness, text_request};
+use outlayer_coordinator_client::CoordinatorClient;
+use outlayer_dev::request::NewRequest;
+use outlayer_types::coordinator::{JobState, JobType};
+use outlayer_types::{Accessor, Pricing, ResourceLimits, ResponseFormat, SecretsRef};
+use serde_json::json;
+
+/// Waits until `check` yields a value.
+async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
+    // Short leases, so a dead worker's job is handed out again quickly.
+    let mut h = Harness::start(&["--lease-ms=4000", "--reconcile-ms=300"]).await;
+    let client = CoordinatorClient::new(&h.stack.coordinator_url(), None);
+    let pricing = Pricing::default();
+
+    // Build compute first, so the next request's only job is a long run.
+    let warm = text_request(h.package("examples/compute"), "10");
+    assert!(h.pay("alice.test.near", &warm).await.success());
+
+    // 1. Kill the worker while it runs a program; a second worker takes the
+    // job over when the lease runs out and settles it, once.
+    let long = NewRequest {
+        limits: ResourceLimits {
+            max_instructions: 9_000_000_000,
+            ..ResourceLimits::default()
+        },
+        ..text_request(h.package("examples/compute"), "5000000")
+    };
+    let pay = {
+        let rpc = h.rpc.clone();
+        let signer = h.signer("alice.test.near");
+        let contract = h.stack.contract();
+        tokio::spawn(async move {
+            let deposit = outlayer_dev::request::estimate(&rpc, &contract, &long)
+                .await
+                .unwrap();
+            outlayer_dev::request::send(
+                &rpc,
+                &signer,
+                &contract,
+                &long,
+                deposit,
+                Duration::from_secs(120),
+            )
+            .await
+            .unwrap()
+        })
+    };
+    let claimed = eventually(Duration::from_secs(60), "the run to start", || {
+        let client = client.clone();
+        async move {
+            let page = client.jobs("state=claimed&job_type=execute").await.ok()?;
+            page.jobs.into_iter().next()
+        }
+    })
+    .await;
+    assert_eq!(claimed.worker_id.as_deref(), Some("dev-worker-1"));
+    h.stack.kill_worker(0);
+    // The replacement follows the chain too, for the requests below.
+    h.stack.add_worker(true).await.unwrap();
+    let settled = pay.await.unwrap();
+    let value = settled.value.clone().expect("an output");
+    assert!(value.as_str().unwrap().starts_with("{\"primes\":"), "{value}");
+    let jobs = client.jobs_for_request(claimed.request_id).await.unwrap();
+    let execute = jobs
+        .iter()
+        .find(|j| j.job_type == JobType::Execute)
+        .unwrap();
+    assert_eq!(execute.state, JobState::Completed);
+    assert_eq!(execute.attempt, 2, "handed out again after the lease ran out");
+    assert_eq!(execute.worker_id.as_deref(), Some("dev-worker-2"));
+
+    // 2. Stop the coordinator, pay, start it again: the monitor resumes from
+    // its cursor and the request is served.
+    h.stack.stop_coordinator().await;
+    let echo = text_request(h.package("examples/echo"), "after a restart");
+    let pay = {
+        let rpc = h.rpc.clone();
+        let signer = h.signer("bob.test.near");
+        let contract = h.stack.contract();
+        tokio::spawn(async move {
+            let deposit = outlayer_dev::request::estimate(&rpc, &contract, &echo)
+                .await
+                .unwrap();
+            outlayer_dev::request::send(&rpc, &signer, &contract, &echo, deposit, Duration::from_secs(150))
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    h.stack.start_coordinator().await.unwrap();
+    let settled = pay.await.unwrap();
+    assert_eq!(settled.value, Some(json!("after a restart")), "{settled:?}");
+
+    // 3. The keystore is down: a clear failure, settled at once, refunded
+    // all but the base fee. Back up, the same request succeeds.
+    let accessor = Accessor::Repo {
+        repo: h.repo.clone(),
+        branch: None,
+    };
+    outlayer_dev::demo::store_secret(
+        &h.stack,
+        &h.rpc,
+        &h.signer("alice.test.near"),
+        &h.stack.contract(),
+        &accessor,
+        "default",
+    )
+    .await
+    .unwrap();
+    let with_secrets = NewRequest {
+        secrets_ref: Some(SecretsRef {
+            profile: "default".into(),
+            account_id: "alice.test.near".parse().unwrap(),
+        }),
+        response_format: ResponseFormat::Json,
+        ..text_request(h.package("examples/secrets-env"), "")
+    };
+    h.stack.stop_keystore();
+    let started = Instant::now();
+    let failed = h.pay("alice.test.near", &with_secrets).await;
+    let completed = failed.completed.clone().expect("settled");
+    assert!(!completed.success);
+    assert_eq!(
+        completed.error.as_deref(),
+        Some("infrastructure: secrets unavailable: the keystore could not be reached")
+    );
+    assert_eq!(completed.charged.0, pricing.base_fee.0);
+    assert!(started.elapsed() < Duration::from_secs(90), "not a yield timeout");
+    h.stack.start_keystore().await.unwrap();
+    let served = h.pay("alice.test.near", &with_secrets).await;
+    assert!(served.success(), "{served:?}");
+
+    h.stack.stop().await;
+}
