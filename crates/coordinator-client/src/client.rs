@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+use crate::path::segment;
 use crate::retry::{Failure, Repeat, RetryPolicy};
 use crate::{ClientError, RawResponse};
 
@@ -226,7 +227,7 @@ impl CoordinatorClient {
     ) -> Result<ArtifactStatus, ClientError> {
         let call = Call {
             method: Method::PUT,
-            path: format!("/artifacts/{checksum}"),
+            path: format!("/artifacts/{}", segment(checksum)?),
             body: Some(Body {
                 bytes,
                 content_type: "application/octet-stream",
@@ -240,7 +241,7 @@ impl CoordinatorClient {
     /// The artifact's bytes, or `None` when it is not cached (or was corrupt).
     pub async fn download_artifact(&self, checksum: &str) -> Result<Option<Vec<u8>>, ClientError> {
         let response = self
-            .send(&self.get(&format!("/artifacts/{checksum}")))
+            .send(&self.get(&format!("/artifacts/{}", segment(checksum)?)))
             .await?;
         match response.error_for_status() {
             Ok(response) => Ok(Some(response.body)),
@@ -250,8 +251,8 @@ impl CoordinatorClient {
     }
 
     pub async fn artifact_exists(&self, checksum: &str) -> Result<ArtifactStatus, ClientError> {
-        self.call(self.get(&format!("/public/artifacts/{checksum}/exists")))
-            .await
+        let path = format!("/public/artifacts/{}/exists", segment(checksum)?);
+        self.call(self.get(&path)).await
     }
 
     /// Takes a lock for `ttl_ms`. Not retried after the coordinator may have
@@ -290,10 +291,8 @@ impl CoordinatorClient {
 
     /// The monitor's saved block height, `None` before the first save.
     pub async fn cursor(&self, name: &str) -> Result<Option<u64>, ClientError> {
-        match self
-            .call::<BlockCursor>(self.get(&format!("/monitor/cursor/{name}")))
-            .await
-        {
+        let path = format!("/monitor/cursor/{}", segment(name)?);
+        match self.call::<BlockCursor>(self.get(&path)).await {
             Ok(cursor) => Ok(Some(cursor.block_height)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -305,7 +304,7 @@ impl CoordinatorClient {
         let call = Call {
             method: Method::PUT,
             ..self.post(
-                &format!("/monitor/cursor/{name}"),
+                &format!("/monitor/cursor/{}", segment(name)?),
                 &BlockCursor { block_height },
                 Repeat::Safe,
             )

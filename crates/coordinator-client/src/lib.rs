@@ -10,6 +10,7 @@
 
 mod client;
 mod error;
+mod path;
 mod response;
 mod retry;
 

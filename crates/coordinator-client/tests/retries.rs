@@ -446,3 +446,20 @@ fn debug_output_hides_the_token() {
     assert!(!text.contains("olw_secret"), "{text}");
     assert!(text.contains("<redacted>"), "{text}");
 }
+
+#[tokio::test]
+async fn values_in_paths_stay_one_segment() {
+    let server = Server::scripted(vec![api_error(400, "bad checksum")]).await;
+    let client = server.client();
+    let err = client.upload_artifact("../etc", vec![1]).await.unwrap_err();
+    assert!(err.is_bad_request(), "{err:?}");
+    let err = client.cursor("a/b?c").await.unwrap_err();
+    assert!(err.is_bad_request(), "{err:?}");
+    // Dot segments cannot be sent at all: refused before sending.
+    assert!(client.cursor("..").await.unwrap_err().is_bad_request());
+    let lines: Vec<_> = server.seen().into_iter().map(|s| s.line).collect();
+    assert_eq!(
+        lines,
+        ["PUT /artifacts/..%2Fetc", "GET /monitor/cursor/a%2Fb%3Fc"]
+    );
+}

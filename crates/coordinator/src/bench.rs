@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use outlayer_coordinator_client::{ClientError, CoordinatorClient};
 use outlayer_types::coordinator::{CompleteJob, JobType};
 use outlayer_types::{
     AccountId, BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
@@ -15,7 +16,6 @@ use outlayer_types::{
 };
 use tokio::sync::Mutex;
 
-use crate::client::CoordinatorClient;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::now_ms;
@@ -100,6 +100,11 @@ fn request(request_id: u64) -> Result<ExecutionRequest> {
     })
 }
 
+/// A client failure ends the benchmark; the message says where.
+fn client_error(e: ClientError) -> Error {
+    Error::Internal(format!("bench client: {e}"))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -118,14 +123,15 @@ async fn worker(
     let kinds = [JobType::Execute];
     let mut mine = Vec::new();
     while done.load(Ordering::Relaxed) < total {
-        let Some(offer) = client.poll(&id, &kinds, 200).await? else {
+        let Some(offer) = client.poll(&id, &kinds, 200).await.map_err(client_error)? else {
             continue;
         };
         let started = Instant::now();
         let claimed = match client.claim(&id, Some(offer.job_id), &kinds).await {
             Ok(claimed) => claimed,
-            Err(Error::Conflict(_)) => continue,
-            Err(e) => return Err(e),
+            // Another worker took it first.
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(client_error(e)),
         };
         mine.push(started.elapsed());
         client
@@ -141,7 +147,8 @@ async fn worker(
                     actual_cost: None,
                 },
             )
-            .await?;
+            .await
+            .map_err(client_error)?;
         done.fetch_add(1, Ordering::Relaxed);
     }
     latencies.lock().await.extend(mine);
@@ -202,7 +209,10 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
             let requests = options.requests;
             tokio::spawn(async move {
                 for n in (k..requests).step_by(CREATORS as usize) {
-                    client.create_execution(&request(base + n)?).await?;
+                    client
+                        .create_execution(&request(base + n)?)
+                        .await
+                        .map_err(client_error)?;
                 }
                 Ok::<_, Error>(())
             })

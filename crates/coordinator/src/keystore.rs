@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 
-use crate::client::HttpClient;
 use crate::error::{Error, Result};
+use crate::http::HttpClient;
 
 pub struct KeystoreProxy {
     base: String,
@@ -30,7 +30,7 @@ impl KeystoreProxy {
     /// `POST {keystore}/pubkey` with the body as given.
     pub async fn pubkey(&self, body: Bytes) -> Result<(StatusCode, Bytes)> {
         let url = format!("{}/pubkey", self.base);
-        let response = self
+        let (status, body) = self
             .http
             .send(
                 Method::POST,
@@ -44,13 +44,13 @@ impl KeystoreProxy {
                 tracing::warn!(error = %e, "keystore unreachable");
                 Error::Unavailable("keystore unavailable".into())
             })?;
-        Ok((response.status, response.body))
+        Ok((status, body))
     }
 
     /// Whether the keystore answers its health route.
     pub async fn health(&self) -> Result<()> {
         let url = format!("{}/health", self.base);
-        let response = self
+        let (status, _) = self
             .http
             .send(
                 Method::GET,
@@ -60,13 +60,10 @@ impl KeystoreProxy {
                 Duration::from_secs(3),
             )
             .await?;
-        if response.status.is_success() {
+        if status.is_success() {
             Ok(())
         } else {
-            Err(Error::Unavailable(format!(
-                "keystore health: {}",
-                response.status
-            )))
+            Err(Error::Unavailable(format!("keystore health: {status}")))
         }
     }
 }

@@ -6,15 +6,17 @@
 //! - [`queue`]: wake-ups only (Redis lists, or in-process); losing them loses
 //!   nothing, the reconciler re-sends them.
 //! - [`api`]: the HTTP API (axum), documented at `/openapi.json`.
-//! - [`client`]: a typed client for workers, monitors, tests and benchmarks.
+//!
+//! Workers, monitors and the CLI talk to it through the
+//! `outlayer-coordinator-client` crate, which carries none of this.
 
 pub mod api;
 pub mod artifacts;
 pub mod auth;
 pub mod bench;
-pub mod client;
 pub mod config;
 pub mod error;
+mod http;
 pub mod keystore;
 pub mod metrics;
 pub mod openapi;
@@ -24,7 +26,6 @@ pub mod service;
 pub mod store;
 pub mod tokens;
 
-pub use client::CoordinatorClient;
 pub use config::Config;
 pub use error::{Error, Result};
 pub use service::{Coordinator, Running, serve, spawn};

@@ -5,7 +5,8 @@ mod common;
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use common::{Backend, Harness, T, eventually, send, wasm_request};
-use outlayer_coordinator::{CoordinatorClient, Error, tokens};
+use outlayer_coordinator::{Error, tokens};
+use outlayer_coordinator_client::{CoordinatorClient, ErrorCode};
 use outlayer_types::coordinator::*;
 use serde_json::{Value, json};
 
@@ -15,10 +16,10 @@ async fn auth_and_revocation(backend: Backend) {
         |client: CoordinatorClient| async move { client.poll("w", &[JobType::Execute], 10).await };
     assert!(matches!(
         poll(harness.anon.clone()).await,
-        Err(Error::Unauthorized)
+        Err(e) if e.is_unauthorized()
     ));
     let forged = CoordinatorClient::new(&harness.url(), Some("olw_forged".into()));
-    assert!(matches!(poll(forged).await, Err(Error::Unauthorized)));
+    assert!(matches!(poll(forged).await, Err(e) if e.is_unauthorized()));
     assert_eq!(poll(harness.client.clone()).await.unwrap(), None);
     // Public routes need no token.
     harness.anon.stats().await.unwrap();
@@ -34,7 +35,7 @@ async fn auth_and_revocation(backend: Backend) {
         !tokens::revoke(store, "second").await.unwrap(),
         "already revoked"
     );
-    assert!(matches!(poll(second).await, Err(Error::Unauthorized)));
+    assert!(matches!(poll(second).await, Err(e) if e.is_unauthorized()));
     let listed = tokens::list(store).await.unwrap();
     let names: Vec<_> = listed
         .iter()
@@ -58,19 +59,19 @@ async fn locks(backend: Backend) {
     let grant = a.acquire_lock("build:abc", 60_000).await.unwrap();
     assert!(matches!(
         b.acquire_lock("build:abc", 60_000).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     // Only the owner releases.
     assert!(matches!(
         b.release_lock("build:abc", "not-the-owner").await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     a.release_lock("build:abc", &grant.owner_token)
         .await
         .unwrap();
     assert!(matches!(
         a.release_lock("build:abc", &grant.owner_token).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     let mine = b.acquire_lock("build:abc", 50).await.unwrap();
     // An expired lock is free for the next taker, and the old owner's token is void.
@@ -80,15 +81,15 @@ async fn locks(backend: Backend) {
     .await;
     assert!(matches!(
         b.release_lock("build:abc", &mine.owner_token).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     assert!(matches!(
         a.acquire_lock("k", 0).await,
-        Err(Error::BadRequest(_))
+        Err(e) if e.is_bad_request()
     ));
     assert!(matches!(
         a.acquire_lock("", 10).await,
-        Err(Error::BadRequest(_))
+        Err(e) if e.is_bad_request()
     ));
     harness.stop().await;
 }
@@ -165,11 +166,11 @@ async fn artifacts(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(matches!(
         client.upload_artifact("../etc", vec![1]).await,
-        Err(Error::BadRequest(_))
+        Err(e) if e.is_bad_request()
     ));
     assert!(matches!(
         client.upload_artifact(&checksum(9), vec![]).await,
-        Err(Error::BadRequest(_))
+        Err(e) if e.is_bad_request()
     ));
     let small = Harness::start(backend, |c| c.max_artifact_bytes = 1_000).await;
     let err = small
@@ -177,7 +178,7 @@ async fn artifacts(backend: Backend) {
         .upload_artifact(&checksum(9), vec![0; 2_000])
         .await;
     assert!(
-        matches!(&err, Err(Error::BadRequest(m)) if m.contains("413")),
+        matches!(&err, Err(e) if e.code() == Some(ErrorCode::PayloadTooLarge)),
         "{err:?}"
     );
     small.stop().await;

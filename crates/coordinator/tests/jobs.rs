@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Backend, Harness, eventually, github_request, wasm_request};
-use outlayer_coordinator::{CoordinatorClient, Error};
+use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::coordinator::*;
 
 #[derive(Default)]
@@ -72,7 +72,7 @@ async fn worker(
                         .or_default() += 1;
                     break;
                 }
-                Err(Error::Conflict(_)) => break,
+                Err(e) if e.is_conflict() => break,
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
@@ -129,7 +129,7 @@ async fn create_all(client: &CoordinatorClient, ids: std::ops::Range<u64>) {
         loop {
             match client.create_execution(&request).await {
                 Ok(_) => break,
-                Err(Error::Conflict(e)) => panic!("{e}"),
+                Err(e) if e.is_conflict() => panic!("{e}"),
                 // The coordinator may be restarting.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
@@ -205,7 +205,7 @@ async fn race_claim_any(backend: Backend) {
                 loop {
                     match client.claim(&format!("c{i}"), None, &JobType::ALL).await {
                         Ok(claimed) => mine.push(claimed.job_id),
-                        Err(Error::NotFound(_)) => return mine,
+                        Err(e) if e.is_not_found() => return mine,
                         Err(e) => panic!("{e}"),
                     }
                 }
@@ -241,7 +241,7 @@ async fn lease_expiry(backend: Backend) {
     let second = loop {
         match client.claim("alive", None, &all).await {
             Ok(claimed) => break claimed,
-            Err(Error::NotFound(_)) if std::time::Instant::now() < deadline => {
+            Err(e) if e.is_not_found() && std::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(20)).await
             }
             Err(e) => panic!("the job never became claimable again: {e}"),
@@ -260,11 +260,11 @@ async fn lease_expiry(backend: Backend) {
     };
     assert!(matches!(
         client.complete(first.job_id, &stale).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     assert!(matches!(
         client.extend_lease(first.job_id, &first.lease_token).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
     // The live worker keeps its lease alive past the original expiry by heartbeats.
     for _ in 0..4 {
@@ -361,10 +361,10 @@ async fn idempotent_creation(backend: Backend) {
     different.input_data = Some("other".into());
     assert!(matches!(
         client.create_execution(&different).await,
-        Err(Error::Conflict(_))
+        Err(e) if e.is_conflict()
     ));
-    let page = client.jobs("request_id=7").await.unwrap();
-    assert_eq!(page.jobs.len(), 1, "one job, however often it was reported");
+    let jobs = client.jobs_for_request(7).await.unwrap();
+    assert_eq!(jobs.len(), 1, "one job, however often it was reported");
     harness.stop().await;
 }
 
@@ -378,7 +378,7 @@ async fn compile_then_execute(backend: Backend) {
     // An execute-only worker finds nothing yet.
     assert!(matches!(
         client.claim("x", None, &[JobType::Execute]).await,
-        Err(Error::NotFound(_))
+        Err(e) if e.is_not_found()
     ));
     let wasm = b"\0asm\x01\0\0\0".to_vec();
     client

@@ -6,7 +6,6 @@ mod common;
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use common::{Backend, Harness, send, wasm_request};
-use outlayer_coordinator::Error;
 
 async fn rate_limits(backend: Backend) {
     let harness = Harness::start(backend, |c| {
@@ -41,15 +40,14 @@ async fn rate_limits(backend: Backend) {
     assert_eq!(statuses[10], 429);
     // A worker token has its own, larger bucket (40, refilling at 20/s
     // while the loop runs).
+    // Retries off: the client would otherwise wait out each 429.
+    let client = harness.client.clone().with_retries(0);
     let started = std::time::Instant::now();
     let mut ok = 0;
     loop {
-        match harness.client.stats().await {
+        match client.stats().await {
             Ok(_) => ok += 1,
-            Err(Error::RateLimited { retry_after_secs }) => {
-                assert!(retry_after_secs >= 1);
-                break;
-            }
+            Err(e) if e.is_rate_limited() => break,
             Err(e) => panic!("{e}"),
         }
         assert!(ok < 1_000, "keyed requests were never limited");
@@ -260,7 +258,7 @@ async fn bad_input(backend: Backend) {
     request.context.request_id = u64::MAX;
     assert!(matches!(
         harness.client.create_execution(&request).await,
-        Err(Error::BadRequest(_))
+        Err(e) if e.is_bad_request()
     ));
     assert_eq!(harness.client.stats().await.unwrap().requests_total, 0);
     harness.stop().await;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -36,6 +37,25 @@ fn json_error(rejection: JsonRejection, limit: usize) -> Error {
             Error::BadRequest("expected Content-Type: application/json".into())
         }
         other => Error::BadRequest(other.body_text()),
+    }
+}
+
+/// A raw body (artifacts), bounded by `max_artifact_bytes`: axum's own
+/// rejection of an oversized body is plain text, ours is the JSON every
+/// other error is.
+pub(super) struct ApiBytes(pub(super) Bytes);
+
+impl FromRequest<Arc<Coordinator>> for ApiBytes {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &Arc<Coordinator>) -> Result<Self, Error> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(Error::PayloadTooLarge(state.config.max_artifact_bytes))
+            }
+            Err(rejection) => Err(Error::BadRequest(rejection.body_text())),
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -14,7 +13,7 @@ use outlayer_types::coordinator::*;
 use serde_json::json;
 
 use super::Worker;
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiBytes, ApiJson, ApiPath};
 use crate::auth::random_hex;
 use crate::error::{Error, Result};
 use crate::service::Coordinator;
@@ -235,7 +234,7 @@ async fn upload_artifact(
     _worker: Worker,
     ApiPath(checksum): ApiPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<ArtifactStatus>)> {
     let declared = headers
         .get("x-content-sha256")

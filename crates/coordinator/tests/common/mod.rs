@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, Method, StatusCode};
-use outlayer_coordinator::client::HttpClient;
-use outlayer_coordinator::{Config, CoordinatorClient, Running, spawn, tokens};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use outlayer_coordinator::{Config, Running, spawn, tokens};
+use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::{
     AccountId, BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
     ResponseFormat, U128,
@@ -472,19 +472,28 @@ pub(crate) async fn send(
     method: Method,
     bearer: Option<&str>,
     body: Option<&str>,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
 ) -> (StatusCode, HeaderMap, Value) {
-    let response = HttpClient::new()
-        .send_with(
-            method,
-            url,
-            bearer,
-            body.map(|b| b.as_bytes().to_vec()),
-            headers,
-            T,
-        )
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    (response.status, response.headers, value)
+    // A body is JSON unless the test says otherwise.
+    if body.is_some() && !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .headers(headers)
+        .timeout(T);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.body(body.to_owned());
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.bytes().await.unwrap();
+    let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, headers, value)
 }
