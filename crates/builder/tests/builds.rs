@@ -342,3 +342,31 @@ async fn symlinks_are_checked_out_as_plain_files() {
     );
     test.assert_clean();
 }
+
+#[tokio::test]
+async fn the_repository_cargo_config_applies_to_the_sandboxed_build() {
+    // `cargo fetch` runs on the host from outside the checkout, so the
+    // repository's config (which could name programs to run) is not read
+    // there; the build in the sandbox reads it, as users expect.
+    let test = TestBuilder::new();
+    let repo = Repo::new(&[
+        (
+            "src/main.rs",
+            "#[cfg(not(outlayer_repo_config))]\ncompile_error!(\"repository config not applied\");\n\
+             fn main() {}\n",
+        ),
+        (
+            ".cargo/config.toml",
+            "[build]\nrustflags = [\"--cfg\", \"outlayer_repo_config\"]\n",
+        ),
+        ("Cargo.toml", &common::manifest("configured")),
+    ]);
+    repo.lock(".");
+    let commit = repo.commit("config");
+    let artifact = test
+        .builder
+        .build(&repo.source(&commit, BuildTarget::Wasip1), BUILD_TIMEOUT)
+        .await
+        .unwrap();
+    assert!(is_module(&artifact.wasm));
+}

@@ -245,3 +245,32 @@ async fn the_memory_limit_holds() {
     );
     test.assert_clean();
 }
+
+#[tokio::test]
+async fn a_cancelled_build_leaves_nothing_behind() {
+    let test = TestBuilder::new();
+    let name = format!("cancelled{}", std::process::id());
+    let build_rs =
+        "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(3000));\n}\n";
+    let build = build_with_script(&test, &name, build_rs, BUILD_TIMEOUT);
+    let watch = async {
+        while processes_matching(&name).is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    // The caller gives up (drops the build future) once the script runs.
+    tokio::select! {
+        result = build => panic!("the build finished: {result:?}"),
+        () = watch => {}
+    }
+    let mut left = Vec::new();
+    for _ in 0..25 {
+        left = processes_matching(&name);
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(left.is_empty(), "processes outlived the build: {left:?}");
+    test.assert_clean();
+}
