@@ -62,9 +62,12 @@ impl Command {
             Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) | Self::Worker(_) => {
                 "info"
             }
-            Self::Run(_) | Self::Secrets(_) | Self::Near(_) | Self::Request(_) | Self::Status(_) | Self::Dev(_) => {
-                "warn"
-            }
+            Self::Run(_)
+            | Self::Secrets(_)
+            | Self::Near(_)
+            | Self::Request(_)
+            | Self::Status(_)
+            | Self::Dev(_) => "warn",
         }
     }
 }

@@ -17,7 +17,11 @@ pub(crate) struct Args {
     #[arg(long, env = "NEAR_RPC_URL", default_value = "http://127.0.0.1:3030")]
     rpc: String,
     /// The OutLayer contract.
-    #[arg(long, env = "OUTLAYER_CONTRACT_ID", default_value = "outlayer.test.near")]
+    #[arg(
+        long,
+        env = "OUTLAYER_CONTRACT_ID",
+        default_value = "outlayer.test.near"
+    )]
     contract: AccountId,
     /// The coordinator's base URL (its public routes only).
     #[arg(long, env = "COORDINATOR_URL", default_value = "http://127.0.0.1:8080")]
@@ -73,7 +77,10 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
                 let took = job.updated_at_ms.saturating_sub(job.created_at_ms);
                 let outcome = match (&job.error_category, &job.error) {
                     (Some(category), Some(error)) => format!(" {}: {error}", category.as_str()),
-                    _ => job.output_summary.map(|s| format!(" ({s})")).unwrap_or_default(),
+                    _ => job
+                        .output_summary
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
                 };
                 println!(
                     "  {:<8} {:<9} attempt {} on {}, {took} ms{outcome}",

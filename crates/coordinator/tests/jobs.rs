@@ -365,6 +365,22 @@ async fn idempotent_creation(backend: Backend) {
     ));
     let jobs = client.jobs_for_request(7).await.unwrap();
     assert_eq!(jobs.len(), 1, "one job, however often it was reported");
+
+    // The contract's copy (a monitor's repair) has no transaction hash and
+    // the block stream's has: the same request, whichever comes first, and
+    // the hash is kept once known. Two different hashes are a conflict.
+    let mut streamed = request.clone();
+    streamed.context.transaction_hash = Some("TxA".into());
+    assert!(!client.create_execution(&streamed).await.unwrap().created);
+    assert!(!client.create_execution(&request).await.unwrap().created);
+    let claimed = client.claim("w", None, &[JobType::Compile]).await.unwrap();
+    assert_eq!(claimed.request, streamed, "the hash was kept");
+    let mut other = request.clone();
+    other.context.transaction_hash = Some("TxB".into());
+    assert!(matches!(
+        client.create_execution(&other).await,
+        Err(e) if e.is_conflict()
+    ));
     harness.stop().await;
 }
 

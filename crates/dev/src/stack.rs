@@ -41,7 +41,11 @@ pub struct DevArgs {
     pub workers: u32,
     /// More coordinator settings, as `outlayer coordinator serve` takes them
     /// (e.g. `--coordinator-flag=--lease-ms=5000`).
-    #[arg(long = "coordinator-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    #[arg(
+        long = "coordinator-flag",
+        value_name = "FLAG",
+        allow_hyphen_values = true
+    )]
     pub coordinator_flags: Vec<String>,
 }
 
@@ -201,8 +205,11 @@ impl Stack {
 
     /// Starts the coordinator again on its address and data.
     pub async fn start_coordinator(&mut self) -> anyhow::Result<()> {
-        let addr = self.coordinator_addr.context("the coordinator was not stopped")?;
-        self.coordinator = Some(start_coordinator(&addr.to_string(), &self.coordinator_flags).await?);
+        let addr = self
+            .coordinator_addr
+            .context("the coordinator was not stopped")?;
+        self.coordinator =
+            Some(start_coordinator(&addr.to_string(), &self.coordinator_flags).await?);
         Ok(())
     }
 
@@ -216,7 +223,8 @@ impl Stack {
     /// Starts the keystore again on its address.
     pub async fn start_keystore(&mut self) -> anyhow::Result<()> {
         self.stop_keystore();
-        let (_, stop) = start_keystore(&self.keystore_addr.to_string(), &self.keystore_flags).await?;
+        let (_, stop) =
+            start_keystore(&self.keystore_addr.to_string(), &self.keystore_flags).await?;
         self.keystore_stop = Some(stop);
         Ok(())
     }

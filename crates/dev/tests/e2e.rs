@@ -12,8 +12,7 @@ use common::{Harness, assert_money, text_request};
 use outlayer_dev::request::NewRequest;
 use outlayer_types::coordinator::JobType;
 use outlayer_types::{
-    AccessCondition, Accessor, BuildTarget, CodeSource, Pricing, ResourceLimits, ResponseFormat,
-    SecretsRef,
+    AccessCondition, Accessor, Pricing, ResourceLimits, ResponseFormat, SecretsRef,
 };
 use serde_json::json;
 
@@ -169,7 +168,10 @@ async fn requests_are_built_run_and_settled_by_the_system() {
         }
     }
     let logged = logs.text();
-    assert!(logged.contains("decrypt granted"), "the keystore logged its decrypts");
+    assert!(
+        logged.contains("decrypt granted"),
+        "the keystore logged its decrypts"
+    );
     assert!(!logged.contains(SECRET), "the secret is in the logs");
 
     h.stack.stop().await;

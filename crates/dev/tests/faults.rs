@@ -83,14 +83,20 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
     h.stack.add_worker(true).await.unwrap();
     let settled = pay.await.unwrap();
     let value = settled.value.clone().expect("an output");
-    assert!(value.as_str().unwrap().starts_with("{\"primes\":"), "{value}");
+    assert!(
+        value.as_str().unwrap().starts_with("{\"primes\":"),
+        "{value}"
+    );
     let jobs = client.jobs_for_request(claimed.request_id).await.unwrap();
     let execute = jobs
         .iter()
         .find(|j| j.job_type == JobType::Execute)
         .unwrap();
     assert_eq!(execute.state, JobState::Completed);
-    assert_eq!(execute.attempt, 2, "handed out again after the lease ran out");
+    assert_eq!(
+        execute.attempt, 2,
+        "handed out again after the lease ran out"
+    );
     assert_eq!(execute.worker_id.as_deref(), Some("dev-worker-2"));
 
     // 2. Stop the coordinator, pay, start it again: the monitor resumes from
@@ -105,9 +111,16 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
             let deposit = outlayer_dev::request::estimate(&rpc, &contract, &echo)
                 .await
                 .unwrap();
-            outlayer_dev::request::send(&rpc, &signer, &contract, &echo, deposit, Duration::from_secs(150))
-                .await
-                .unwrap()
+            outlayer_dev::request::send(
+                &rpc,
+                &signer,
+                &contract,
+                &echo,
+                deposit,
+                Duration::from_secs(150),
+            )
+            .await
+            .unwrap()
         })
     };
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -149,7 +162,10 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
         Some("infrastructure: secrets unavailable: the keystore could not be reached")
     );
     assert_eq!(completed.charged.0, pricing.base_fee.0);
-    assert!(started.elapsed() < Duration::from_secs(90), "not a yield timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "not a yield timeout"
+    );
     h.stack.start_keystore().await.unwrap();
     let served = h.pay("alice.test.near", &with_secrets).await;
     assert!(served.success(), "{served:?}");

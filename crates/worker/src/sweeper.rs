@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use outlayer_types::coordinator::{ErrorCategory, JobInfo};
-use outlayer_types::{ExecutionResponse, ResourceMetrics};
 use outlayer_types::limits::truncate_error;
+use outlayer_types::{ExecutionResponse, ResourceMetrics};
 use tokio::sync::watch;
 
 use crate::Context;
@@ -83,7 +83,9 @@ pub(crate) async fn sweep(ctx: &Context, seen: &mut HashSet<u64>) -> Result<usiz
             Ok(Resolved::AlreadySettled { .. }) => {
                 seen.insert(job.job_id);
             }
-            Err(e) => tracing::warn!(request_id = job.request_id, error = %e, "settling an abandoned request"),
+            Err(e) => {
+                tracing::warn!(request_id = job.request_id, error = %e, "settling an abandoned request")
+            }
         }
     }
     Ok(settled)

@@ -11,18 +11,18 @@ use outlayer_dev::{DevArgs, Stack};
 use outlayer_near_client::{BlockReference, NearRpc, Signer};
 use outlayer_types::{BuildTarget, CodeSource, ResourceLimits, ResponseFormat};
 
-pub struct Harness {
-    pub stack: Stack,
-    pub rpc: NearRpc,
-    pub repo: String,
-    pub commit: String,
+pub(crate) struct Harness {
+    pub(crate) stack: Stack,
+    pub(crate) rpc: NearRpc,
+    pub(crate) repo: String,
+    pub(crate) commit: String,
     _dir: tempfile::TempDir,
 }
 
 impl Harness {
     /// The stack with a 500 ms block (a 100 s yield window: room for a cold
     /// build) and `coordinator_flags`.
-    pub async fn start(coordinator_flags: &[&str]) -> Self {
+    pub(crate) async fn start(coordinator_flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let args = DevArgs {
             dir: dir.path().to_owned(),
@@ -56,15 +56,15 @@ impl Harness {
     }
 
     /// The stack's directory (keys, coordinator data, builds).
-    pub fn dir(&self) -> &std::path::Path {
+    pub(crate) fn dir(&self) -> &std::path::Path {
         self._dir.path()
     }
 
-    pub fn signer(&self, account: &str) -> Signer {
+    pub(crate) fn signer(&self, account: &str) -> Signer {
         Signer::from_credentials_file(self.stack.key_file(account)).unwrap()
     }
 
-    pub fn package(&self, path: &str) -> CodeSource {
+    pub(crate) fn package(&self, path: &str) -> CodeSource {
         CodeSource::GitPackage {
             repo: self.repo.clone(),
             commit: self.commit.clone(),
@@ -73,7 +73,7 @@ impl Harness {
         }
     }
 
-    pub async fn balance(&self, account: &str) -> u128 {
+    pub(crate) async fn balance(&self, account: &str) -> u128 {
         self.rpc
             .view_account(&account.parse().unwrap(), &BlockReference::default())
             .await
@@ -82,7 +82,7 @@ impl Harness {
             .0
     }
 
-    pub async fn pay(&self, payer: &str, new: &NewRequest) -> Settled {
+    pub(crate) async fn pay(&self, payer: &str, new: &NewRequest) -> Settled {
         let deposit = request::estimate(&self.rpc, &self.stack.contract(), new)
             .await
             .unwrap();
@@ -99,7 +99,7 @@ impl Harness {
     }
 }
 
-pub fn text_request(source: CodeSource, input: &str) -> NewRequest {
+pub(crate) fn text_request(source: CodeSource, input: &str) -> NewRequest {
     NewRequest {
         code_source: source,
         limits: ResourceLimits::default(),
@@ -111,7 +111,12 @@ pub fn text_request(source: CodeSource, input: &str) -> NewRequest {
 
 /// Charged + refunded is the deposit; the payer is down exactly the charge
 /// and the gas its transaction tree burnt.
-pub async fn assert_money(h: &Harness, payer: &str, before: u128, settled: &Settled) -> u128 {
+pub(crate) async fn assert_money(
+    h: &Harness,
+    payer: &str,
+    before: u128,
+    settled: &Settled,
+) -> u128 {
     let completed = settled.completed.as_ref().expect("settled with an event");
     assert_eq!(completed.charged.0 + completed.refunded.0, settled.deposit);
     let after = h.balance(payer).await;
@@ -123,14 +128,13 @@ pub async fn assert_money(h: &Harness, payer: &str, before: u128, settled: &Sett
     completed.charged.0
 }
 
-
 /// Everything logged (at info and above) from now on, for checks that
 /// nothing secret is ever logged.
 #[derive(Clone, Default)]
-pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Logs {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
@@ -146,7 +150,7 @@ impl std::io::Write for Logs {
     }
 }
 
-pub fn capture_logs() -> Logs {
+pub(crate) fn capture_logs() -> Logs {
     let logs = Logs::default();
     let writer = logs.clone();
     tracing_subscriber::fmt()
