@@ -44,10 +44,10 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
     // job over when the lease runs out and settles it, once.
     let long = NewRequest {
         limits: ResourceLimits {
-            max_instructions: 9_000_000_000,
+            max_instructions: 10_000_000_000,
             ..ResourceLimits::default()
         },
-        ..text_request(h.package("examples/compute"), "5000000")
+        ..text_request(h.package("examples/compute"), "3000000")
     };
     let pay = {
         let rpc = h.rpc.clone();
@@ -84,8 +84,10 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
     let settled = pay.await.unwrap();
     let value = settled.value.clone().expect("an output");
     assert!(
-        value.as_str().unwrap().starts_with("{\"primes\":"),
-        "{value}"
+        value
+            .as_str()
+            .is_some_and(|v| v.starts_with("{\"primes\":")),
+        "{settled:?}"
     );
     let jobs = client.jobs_for_request(claimed.request_id).await.unwrap();
     let execute = jobs

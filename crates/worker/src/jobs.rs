@@ -60,7 +60,9 @@ async fn handle(ctx: &Arc<Context>, job: ClaimedJob) {
         attempt = job.attempt
     );
     let _busy = ctx.busy();
-    let heartbeat = tokio::spawn(extend_lease(ctx.clone(), job.clone()));
+    // Tied to this future: if the job is abandoned (the worker is stopped
+    // hard), the lease must lapse so another worker takes the job over.
+    let heartbeat = AbortOnDrop(tokio::spawn(extend_lease(ctx.clone(), job.clone())));
     let done = {
         let _enter = span.enter();
         tracing::info!("claimed");
@@ -70,7 +72,7 @@ async fn handle(ctx: &Arc<Context>, job: ClaimedJob) {
             JobType::Execute => execute::execute(ctx, &job).await,
         }
     };
-    heartbeat.abort();
+    drop(heartbeat);
     let Some(complete) = done else {
         span.in_scope(|| tracing::warn!("left for another attempt"));
         return;
@@ -88,6 +90,14 @@ async fn handle(ctx: &Arc<Context>, job: ClaimedJob) {
             )
         }),
         Err(e) => span.in_scope(|| tracing::warn!(error = %e, "completing the job failed")),
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
