@@ -16,6 +16,11 @@ pub(crate) struct Args {
     /// results, and stop.
     #[arg(long)]
     demo: bool,
+    /// Measure: pay for one request (built), then N cached ones submitted
+    /// back to back; print requests/s, blocks to settlement and where the
+    /// off-chain time goes (JSON), and stop.
+    #[arg(long, value_name = "N", conflicts_with = "demo")]
+    bench: Option<usize>,
     /// The git checkout whose examples/ the demo builds (default: the one
     /// this binary was built from).
     #[arg(long)]
@@ -25,11 +30,22 @@ pub(crate) struct Args {
 pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
     let stack = Stack::start(&args.dev).await?;
     println!("{}", stack.describe());
-    let code = if args.demo {
-        let project = args
-            .project
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let project = args
+        .project
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let code = if let Some(requests) = args.bench {
+        match outlayer_dev::bench::run(&stack, &project, requests).await {
+            Ok(report) => {
+                println!("{report:#}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: the benchmark failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    } else if args.demo {
         match outlayer_dev::demo::run(&stack, &project).await {
             Ok(settled) if settled.iter().all(|s| s.success()) => ExitCode::SUCCESS,
             Ok(_) => ExitCode::FAILURE,

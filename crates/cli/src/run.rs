@@ -11,9 +11,9 @@ use base64::Engine as _;
 use clap::ValueEnum;
 use outlayer_runtime::{
     ErrorKind, Execution, ExecutionType, HttpPolicy, Outcome, P1Engine, Randomness, Runtime,
-    RuntimeConfig,
+    RuntimeConfig, cap_output,
 };
-use outlayer_types::{ExecutionOutput, ResourceLimits, ResponseFormat};
+use outlayer_types::{ExecutionOutput, MaxLimits, ResourceLimits, ResponseFormat};
 use serde_json::json;
 
 #[derive(clap::Args)]
@@ -38,8 +38,9 @@ pub(crate) struct Args {
     max_memory_mb: u32,
     #[arg(long, default_value_t = ResourceLimits::DEFAULT_MAX_EXECUTION_SECONDS)]
     max_seconds: u64,
-    /// Cap on stdout (the result).
-    #[arg(long, default_value_t = outlayer_runtime::DEFAULT_MAX_OUTPUT_BYTES)]
+    /// Cap on the result, measured as the contract measures it (the JSON of
+    /// the output); default: the contract's default `max_output_bytes`.
+    #[arg(long, default_value_t = MaxLimits::default().max_output_bytes as usize)]
     max_output_bytes: usize,
     /// Engine for P1 modules (components always run on wasmtime).
     #[arg(long, value_enum, default_value_t = EngineArg::Wasmtime)]
@@ -90,6 +91,7 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
     let execution = execution_from(&args)?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let outcome = runtime.execute(Arc::<[u8]>::from(wasm), execution).await;
+    let outcome = cap_output(outcome, args.max_output_bytes);
 
     if args.json {
         println!("{}", outcome_json(&outcome));

@@ -251,3 +251,37 @@ fn secrets_reach_the_program_and_a_bad_file_is_not_echoed() {
     assert_eq!(code, 2);
     assert_eq!(value["error"]["kind"], "reserved_env");
 }
+
+#[test]
+fn output_is_capped_as_the_contract_measures_it() {
+    let echo = wat_file(ECHO);
+    // 40 quotes: 40 bytes of stdout, but {"Text":"\"…\""} is 91 bytes of
+    // JSON, which is what the contract compares with max_output_bytes.
+    let quotes = "\"".repeat(40);
+    let run = |cap: &str| {
+        let path = echo.path.to_str().unwrap();
+        let out = outlayer(
+            &[
+                "run",
+                path,
+                "--json",
+                "--input",
+                &quotes,
+                "--max-output-bytes",
+                cap,
+            ],
+            b"",
+        );
+        let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), value)
+    };
+    let (code, refused) = run("90");
+    assert_eq!(code, 1);
+    assert_eq!(
+        refused["error"],
+        json!({"kind": "output_limit", "message": "the output is 91 bytes as JSON, above the cap of 90"})
+    );
+    let (code, accepted) = run("91");
+    assert_eq!(code, 0, "{accepted}");
+    assert_eq!(accepted["output"], json!(quotes));
+}

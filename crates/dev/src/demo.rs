@@ -81,7 +81,7 @@ pub async fn run(stack: &Stack, project: &Path) -> anyhow::Result<Vec<Settled>> 
     Ok(settled)
 }
 
-fn git_head(project: &Path) -> anyhow::Result<String> {
+pub(crate) fn git_head(project: &Path) -> anyhow::Result<String> {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(project)

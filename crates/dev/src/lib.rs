@@ -5,6 +5,7 @@
 //! [`request`] pays for executions and waits for their settlement, against
 //! any chain; [`demo`] is what `outlayer dev --demo` shows.
 
+pub mod bench;
 pub mod demo;
 pub mod request;
 mod settings;

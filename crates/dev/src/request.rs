@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use outlayer_near_client::{Action, NearRpc, Signer, TxExecutionStatus, TxOutcome};
+use outlayer_near_client::{Action, NearRpc, Signer, Transaction, TxExecutionStatus, TxOutcome};
 use outlayer_types::{
     AccountId, CodeSource, ExecutionCompleted, OutlayerEvent, ResourceLimits, ResponseFormat,
     SecretsRef, U128,
@@ -29,6 +29,10 @@ pub struct NewRequest {
 #[derive(Debug)]
 pub struct Settled {
     pub request_id: Option<u64>,
+    /// Height of the block that holds the request.
+    pub request_block: Option<u64>,
+    /// Hash of the block in which the contract settled the request.
+    pub settled_in: Option<String>,
     pub tx_hash: String,
     pub deposit: u128,
     /// What the calling contract received (the callback's return value).
@@ -86,6 +90,20 @@ pub async fn send(
     deposit: u128,
     timeout: Duration,
 ) -> anyhow::Result<Settled> {
+    let tx_hash = submit(rpc, signer, contract, request, deposit).await?;
+    wait(rpc, &signer.account_id, &tx_hash, deposit, timeout).await
+}
+
+/// Signs and submits `request_execution` without waiting for it; returns
+/// the transaction hash (computed here: a node answering a submission
+/// without waiting need not return it).
+pub async fn submit(
+    rpc: &NearRpc,
+    signer: &Signer,
+    contract: &AccountId,
+    request: &NewRequest,
+    deposit: u128,
+) -> anyhow::Result<String> {
     let args = json!({
         "code_source": request.code_source,
         "resource_limits": request.limits,
@@ -99,41 +117,70 @@ pub async fn send(
         REQUEST_TGAS * 1_000_000_000_000,
         deposit,
     );
-    let included = rpc
-        .sign_and_send_tx(signer, contract, vec![action], TxExecutionStatus::Included)
+    let mut tx = rpc
+        .sign_tx(signer, contract, vec![action])
         .await
-        .context("sending request_execution")?;
-    let tx_hash = included
-        .hash()
-        .map(str::to_owned)
-        .context("the node did not return the transaction hash")?;
+        .context("signing request_execution")?;
+    if let Err(e) = rpc.send_tx(&tx, TxExecutionStatus::None).await {
+        // Another transaction of this key got in first: take the next nonce.
+        let nonces = e
+            .invalid_nonce()
+            .ok_or(e)
+            .context("sending request_execution")?;
+        tx = Transaction {
+            nonce: nonces.ak_nonce + 1,
+            ..tx.transaction
+        }
+        .sign(signer);
+        rpc.send_tx(&tx, TxExecutionStatus::None)
+            .await
+            .context("sending request_execution")?;
+    }
+    Ok(tx.hash().to_string())
+}
+
+/// Waits (up to `timeout`) until every receipt of `tx_hash` has run: for a
+/// request, until the contract has settled it.
+pub async fn wait(
+    rpc: &NearRpc,
+    sender: &AccountId,
+    tx_hash: &str,
+    deposit: u128,
+    timeout: Duration,
+) -> anyhow::Result<Settled> {
     let deadline = Instant::now() + timeout;
     let outcome = loop {
         match rpc
-            .tx_status(
-                &tx_hash,
-                signer.account_id.as_str(),
-                TxExecutionStatus::Final,
-            )
+            .tx_status(tx_hash, sender.as_str(), TxExecutionStatus::Final)
             .await
         {
             Ok(outcome) => break outcome,
-            Err(e) if (e.is_timeout() || e.is_unavailable()) && Instant::now() < deadline => {
-                continue;
+            // Not seen yet, or the node's own wait ran out: ask again.
+            Err(e)
+                if (e.is_timeout()
+                    || e.is_unavailable()
+                    || matches!(e, outlayer_near_client::Error::UnknownTransaction { .. }))
+                    && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => return Err(e).context("waiting for the settlement"),
         }
     };
-    Ok(settled(tx_hash, deposit, &outcome))
+    Ok(settled(tx_hash.to_owned(), deposit, &outcome))
 }
 
 fn settled(tx_hash: String, deposit: u128, outcome: &TxOutcome) -> Settled {
     let mut request_id = None;
+    let mut request_block = None;
     let mut completed = None;
     for line in outcome.logs() {
         match OutlayerEvent::from_log_line(line) {
             Some(Ok(OutlayerEvent::ExecutionRequested(list))) => {
-                request_id = list.first().map(|r| r.context.request_id);
+                if let Some(request) = list.first() {
+                    request_id = Some(request.context.request_id);
+                    request_block = Some(request.context.block_height);
+                }
             }
             Some(Ok(OutlayerEvent::ExecutionCompleted(list))) => {
                 completed = list.into_iter().next()
@@ -141,8 +188,21 @@ fn settled(tx_hash: String, deposit: u128, outcome: &TxOutcome) -> Settled {
             _ => {}
         }
     }
+    // The block of the receipt that logged the settlement.
+    let settled_in = outcome
+        .receipts_outcome
+        .iter()
+        .find(|o| {
+            o.outcome
+                .logs
+                .iter()
+                .any(|l| l.contains("\"execution_completed\""))
+        })
+        .map(|o| o.block_hash.clone());
     Settled {
         request_id,
+        request_block,
+        settled_in,
         tx_hash,
         deposit,
         value: outcome.success_value::<Value>().ok(),

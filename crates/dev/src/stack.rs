@@ -67,7 +67,7 @@ pub struct Stack {
     keystore_flags: Vec<String>,
     keystore_addr: std::net::SocketAddr,
     chain: Child,
-    keystore_stop: Option<tokio::sync::oneshot::Sender<()>>,
+    keystore: Option<outlayer_keystore::Running>,
 }
 
 impl Stack {
@@ -102,9 +102,9 @@ impl Stack {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let (keystore_addr, keystore_stop) =
-            start_keystore(&args.keystore_listen, &keystore_flags).await?;
-        let keystore_url = format!("http://{keystore_addr}");
+        let keystore = start_keystore(&args.keystore_listen, &keystore_flags).await?;
+        let keystore_addr = keystore.addr;
+        let keystore_url = keystore.url();
 
         let mut coordinator_flags: Vec<String> = [
             "--data-dir",
@@ -159,7 +159,7 @@ impl Stack {
             keystore_flags,
             keystore_addr,
             chain,
-            keystore_stop: Some(keystore_stop),
+            keystore: Some(keystore),
         };
         for n in 0..args.workers {
             stack.add_worker(n == 0).await?;
@@ -214,18 +214,17 @@ impl Stack {
     }
 
     /// Stops the keystore (workers then fail to get secrets).
-    pub fn stop_keystore(&mut self) {
-        if let Some(stop) = self.keystore_stop.take() {
-            let _ = stop.send(());
+    pub async fn stop_keystore(&mut self) {
+        if let Some(keystore) = self.keystore.take() {
+            keystore.stop().await;
         }
     }
 
     /// Starts the keystore again on its address.
     pub async fn start_keystore(&mut self) -> anyhow::Result<()> {
-        self.stop_keystore();
-        let (_, stop) =
-            start_keystore(&self.keystore_addr.to_string(), &self.keystore_flags).await?;
-        self.keystore_stop = Some(stop);
+        self.stop_keystore().await;
+        let addr = self.keystore_addr.to_string();
+        self.keystore = Some(start_keystore(&addr, &self.keystore_flags).await?);
         Ok(())
     }
 
@@ -275,8 +274,8 @@ impl Stack {
         if let Some(coordinator) = self.coordinator {
             coordinator.stop().await;
         }
-        if let Some(stop) = self.keystore_stop {
-            let _ = stop.send(());
+        if let Some(keystore) = self.keystore {
+            keystore.stop().await;
         }
         let mut chain = self.chain;
         let _ = chain.kill().await;
@@ -286,20 +285,15 @@ impl Stack {
 async fn start_keystore(
     listen: &str,
     flags: &[String],
-) -> anyhow::Result<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+) -> anyhow::Result<outlayer_keystore::Running> {
     let mut all = vec!["--listen", listen];
     all.extend(flags.iter().map(String::as_str));
     let keystore: KeystoreArgs = parse_flags(&all)?;
-    let listener = tokio::net::TcpListener::bind(keystore.listen)
-        .await
-        .with_context(|| format!("keystore: cannot listen on {}", keystore.listen))?;
-    let addr = listener.local_addr()?;
+    let listen = keystore.listen;
     let service = Keystore::new(keystore.into_settings()?)?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(outlayer_keystore::serve(listener, service, async {
-        stopped.await.ok();
-    }));
-    Ok((addr, stop))
+    outlayer_keystore::spawn(listen, service)
+        .await
+        .with_context(|| format!("keystore: cannot listen on {listen}"))
 }
 
 async fn start_coordinator(

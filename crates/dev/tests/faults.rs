@@ -154,7 +154,7 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
         response_format: ResponseFormat::Json,
         ..text_request(h.package("examples/secrets-env"), "")
     };
-    h.stack.stop_keystore();
+    h.stack.stop_keystore().await;
     let started = Instant::now();
     let failed = h.pay("alice.test.near", &with_secrets).await;
     let completed = failed.completed.clone().expect("settled");

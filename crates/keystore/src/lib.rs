@@ -26,4 +26,4 @@ pub use config::KeystoreArgs;
 pub use error::{Error, Result};
 pub use master::MasterSecret;
 pub use plaintext::{MAX_PLAINTEXT_BYTES, MAX_SECRETS, MAX_VALUE_BYTES, SecretMap, SecretsError};
-pub use service::{Keystore, KeystoreSettings, app, serve};
+pub use service::{Keystore, KeystoreSettings, Running, app, serve, spawn};

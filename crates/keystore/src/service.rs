@@ -126,6 +126,36 @@ pub async fn serve(
         .await
 }
 
+/// A keystore serving in the background (`outlayer dev`, tests).
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
+/// Serves `keystore` on `listen` in the background.
+pub async fn spawn(listen: std::net::SocketAddr, keystore: Keystore) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, keystore, async {
+        stopped.await.ok();
+    }));
+    Ok(Running { addr, stop, server })
+}
+
 async fn health() -> impl IntoResponse {
     axum::Json(json!({"status": "ok"}))
 }

@@ -42,5 +42,5 @@ pub use http::{HttpPolicy, is_blocked_address};
 pub use outcome::{ErrorKind, Failure, Metrics, Outcome};
 pub use program::Program;
 pub use random::{Randomness, derive_request_seed};
-pub use request::response_for;
+pub use request::{cap_output, response_for};
 pub use runtime::{Runtime, SetupError};

@@ -44,31 +44,37 @@ impl Execution {
     }
 }
 
-/// The response for `outcome`. The contract measures the output as the JSON
-/// of `ExecutionOutput` (escapes and base64 included) against
-/// `max_output_bytes`; an output above that is an `output_limit` failure
-/// here, so `resolve_execution` can never refuse the response.
+/// The response for `outcome`, its output checked with [`cap_output`]
+/// against the contract's `max_output_bytes`, so `resolve_execution` can
+/// never refuse a worker's response.
 pub fn response_for(
     outcome: &Outcome,
     compile_time_ms: Option<u64>,
     caps: &MaxLimits,
 ) -> ExecutionResponse {
-    let cap = caps.max_output_bytes as usize;
-    if let Some(output) = &outcome.output {
-        let encoded = serde_json::to_string(output).map_or(usize::MAX, |json| json.len());
-        if encoded > cap {
-            let failed = Outcome {
-                output: None,
-                error: Some(Failure::new(
-                    ErrorKind::OutputLimit,
-                    format!("the output is {encoded} bytes as JSON, above the cap of {cap}"),
-                )),
-                ..outcome.clone()
-            };
-            return failed.to_response(compile_time_ms);
-        }
+    cap_output(outcome.clone(), caps.max_output_bytes as usize).to_response(compile_time_ms)
+}
+
+/// The contract measures an output as the JSON of `ExecutionOutput`
+/// (escapes and base64 included), not as stdout bytes: an output above
+/// `cap` that way becomes an `output_limit` failure here. `outlayer run`
+/// applies the same check, so what passes locally passes on chain.
+pub fn cap_output(outcome: Outcome, cap: usize) -> Outcome {
+    let Some(output) = &outcome.output else {
+        return outcome;
+    };
+    let encoded = serde_json::to_string(output).map_or(usize::MAX, |json| json.len());
+    if encoded <= cap {
+        return outcome;
     }
-    outcome.to_response(compile_time_ms)
+    Outcome {
+        output: None,
+        error: Some(Failure::new(
+            ErrorKind::OutputLimit,
+            format!("the output is {encoded} bytes as JSON, above the cap of {cap}"),
+        )),
+        ..outcome
+    }
 }
 
 #[cfg(test)]

@@ -42,8 +42,11 @@ impl From<NearError> for ChainError {
 /// How a settlement ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved {
-    /// Our `resolve_execution` went through.
-    Sent { tx_hash: String },
+    /// Our `resolve_execution` went through; the node accepted it at `sent_at`.
+    Sent {
+        tx_hash: String,
+        sent_at: std::time::SystemTime,
+    },
     /// The request had already been answered, settled or timed out: final,
     /// nothing to retry.
     AlreadySettled { reason: String },
@@ -154,7 +157,7 @@ impl Chain {
         let mut last_error = String::new();
         for attempt in 1..=TRIES {
             match self.send(operator, action.clone()).await {
-                Ok(outcome) => return settled(request_id, &outcome),
+                Ok((outcome, sent_at)) => return settled(request_id, &outcome, sent_at),
                 Err(e) if e.invalid_nonce().is_some() => {
                     // Another process used the key: take the chain's nonce.
                     let nonces = e.invalid_nonce().expect("checked");
@@ -186,7 +189,11 @@ impl Chain {
 
     /// Signs with the next nonce and sends; the nonce lock is held only
     /// while signing and submitting, not while the transaction executes.
-    async fn send(&self, signer: &Signer, action: Action) -> Result<TxOutcome, NearError> {
+    async fn send(
+        &self,
+        signer: &Signer,
+        action: Action,
+    ) -> Result<(TxOutcome, std::time::SystemTime), NearError> {
         let tx = {
             let mut nonce = self.nonce.lock().await;
             let next = match *nonce {
@@ -226,19 +233,26 @@ impl Chain {
             *nonce = Some(next);
             tx
         };
+        let sent_at = std::time::SystemTime::now();
         let hash = tx.hash().to_string();
-        self.rpc
+        let outcome = self
+            .rpc
             .tx_status(&hash, signer.account_id.as_str(), TxExecutionStatus::Final)
-            .await
+            .await?;
+        Ok((outcome, sent_at))
     }
 }
 
 /// Reads a resolve transaction's outcome: success, or the contract saying
 /// the request can no longer be answered (final), or another refusal.
-fn settled(request_id: u64, outcome: &TxOutcome) -> Result<Resolved, ChainError> {
+fn settled(
+    request_id: u64,
+    outcome: &TxOutcome,
+    sent_at: std::time::SystemTime,
+) -> Result<Resolved, ChainError> {
     let tx_hash = outcome.hash().unwrap_or_default().to_owned();
     let Some(failure) = outcome.failure() else {
-        return Ok(Resolved::Sent { tx_hash });
+        return Ok(Resolved::Sent { tx_hash, sent_at });
     };
     let message = failure.to_string();
     let gone = [

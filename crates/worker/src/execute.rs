@@ -5,7 +5,7 @@
 //! yield to time out.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use outlayer_keystore::ClientError as KeystoreError;
 use outlayer_runtime::{Execution, response_for};
@@ -19,6 +19,7 @@ use outlayer_types::{
 use crate::Context;
 use crate::artifact::{self, Program, ProgramError};
 use crate::chain::Resolved;
+use crate::timing::{self, RequestTiming};
 
 /// The end of a step that did not produce its value.
 enum Stop {
@@ -70,21 +71,32 @@ pub(crate) async fn execute(ctx: &Context, job: &ClaimedJob) -> Option<CompleteJ
 }
 
 async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
+    let block_ts = job.request.context.block_timestamp;
+    let at = || timing::since(block_ts, SystemTime::now());
+    let mut timing = RequestTiming {
+        request_id: job.request_id,
+        claimed_ms: at(),
+        ..Default::default()
+    };
     let (request, config) = pending_request(ctx, job).await?;
     let input = input_of(ctx, job, &request).await?;
+    timing.read_ms = at();
     let program = program(ctx, job, &request, &config).await?;
+    timing.program_ms = at();
     let compile_time_ms = match program.built_ms {
         Some(ms) => Some(ms),
         None => compile_job_time(ctx, job.request_id).await,
     };
     let secrets = secrets_for(ctx, job, &request).await?;
+    timing.secrets_ms = at();
     let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
     let outcome = ctx.runtime.execute(program.wasm.clone(), execution).await;
+    timing.ran_ms = at();
     let response = response_for(&outcome, compile_time_ms, &config.max_limits);
     if let Some(failure) = &outcome.error {
         tracing::info!(kind = failure.kind.as_str(), message = %failure.message, "program failed");
     }
-    settle(ctx, job, &request, &config, response).await
+    settle(ctx, job, &request, &config, response, Some(timing)).await
 }
 
 /// The request as the contract holds it now, and the contract's terms.
@@ -233,10 +245,15 @@ async fn settle(
     request: &ExecutionRequest,
     config: &ContractConfig,
     response: ExecutionResponse,
+    timing: Option<RequestTiming>,
 ) -> Step<CompleteJob> {
     match ctx.chain.resolve(job.request_id, &response).await {
-        Ok(Resolved::Sent { tx_hash }) => {
+        Ok(Resolved::Sent { tx_hash, sent_at }) => {
             tracing::info!(tx = %tx_hash, success = response.success, "resolved on chain");
+            if let Some(mut timing) = timing {
+                timing.sent_ms = timing::since(request.context.block_timestamp, sent_at);
+                ctx.timings.record(timing);
+            }
         }
         Ok(Resolved::AlreadySettled { reason }) => {
             tracing::info!(%reason, "the request was settled without us");
@@ -298,7 +315,7 @@ async fn fail(
         Ok(config) => config,
         Err(_) => return Stop::Retry,
     };
-    match settle(ctx, job, request, &config, response).await {
+    match settle(ctx, job, request, &config, response, None).await {
         Ok(complete) => Stop::Done(CompleteJob {
             error_category: Some(category),
             ..complete

@@ -20,6 +20,7 @@ mod execute;
 mod jobs;
 mod monitor;
 mod sweeper;
+mod timing;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +37,7 @@ use tokio::task::JoinHandle;
 
 pub use chain::{Chain, ChainError, Resolved};
 pub use config::WorkerArgs;
+pub use timing::RequestTiming;
 
 /// How long the contract's terms (prices, caps) are reused before re-reading.
 const CONFIG_TTL: Duration = Duration::from_secs(30);
@@ -61,6 +63,7 @@ pub(crate) struct Context {
     programs: artifact::MemoryCache,
     config: Mutex<Option<(Instant, ContractConfig)>>,
     busy: AtomicUsize,
+    timings: timing::Timings,
 }
 
 impl Context {
@@ -98,11 +101,17 @@ impl Drop for BusyGuard<'_> {
 /// A worker running in the background.
 pub struct Running {
     pub worker_id: String,
+    ctx: Arc<Context>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
+    /// Where the time of this worker's recent executions went.
+    pub fn timings(&self) -> Vec<RequestTiming> {
+        self.ctx.timings.all()
+    }
+
     /// Stops polling and following the chain; jobs in hand finish first.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -171,6 +180,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         programs: Default::default(),
         config: Mutex::new(None),
         busy: AtomicUsize::new(0),
+        timings: Default::default(),
         settings,
     });
     let (stop, stopped) = watch::channel(false);
@@ -186,6 +196,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
     tracing::info!(worker_id = %worker_id, jobs = ctx.settings.jobs, "worker started");
     Ok(Running {
         worker_id,
+        ctx,
         stop,
         tasks,
     })

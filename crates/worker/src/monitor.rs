@@ -101,6 +101,8 @@ async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String>
         .create_execution(request)
         .await
         .map_err(|e| format!("request {}: {e}", request.context.request_id))?;
+    ctx.timings
+        .handed(request.context.request_id, request.context.block_timestamp);
     if created.created {
         tracing::info!(
             request_id = created.request_id,

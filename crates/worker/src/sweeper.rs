@@ -75,7 +75,7 @@ pub(crate) async fn sweep(ctx: &Context, seen: &mut HashSet<u64>) -> Result<usiz
             resources_used: ResourceMetrics::default(),
         };
         match ctx.chain.resolve(job.request_id, &response).await {
-            Ok(Resolved::Sent { tx_hash }) => {
+            Ok(Resolved::Sent { tx_hash, .. }) => {
                 tracing::info!(request_id = job.request_id, tx = %tx_hash, "settled an abandoned request");
                 seen.insert(job.job_id);
                 settled += 1;
