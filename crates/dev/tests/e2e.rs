@@ -102,6 +102,11 @@ async fn requests_are_built_run_and_settled_by_the_system() {
         "{value}"
     );
     assert_eq!(value["context"]["sender_id"], "alice.test.near");
+    assert_eq!(
+        value["context"]["transaction_hash"],
+        json!(seen.tx_hash),
+        "NEAR_TRANSACTION_HASH comes from the block stream"
+    );
 
     let before = h.balance("bob.test.near").await;
     let denied = h.pay("bob.test.near", &with_secrets).await;

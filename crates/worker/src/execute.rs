@@ -128,7 +128,13 @@ async fn pending_request(
             );
         }
     };
-    Ok((view.request, config))
+    let mut request = view.request;
+    // The contract does not know its own transaction's hash; only the block
+    // stream does, so that one field comes from the monitor's copy.
+    if request.context.transaction_hash.is_none() {
+        request.context.transaction_hash = job.request.context.transaction_hash.clone();
+    }
+    Ok((request, config))
 }
 
 async fn input_of(ctx: &Context, job: &ClaimedJob, request: &ExecutionRequest) -> Step<Vec<u8>> {
