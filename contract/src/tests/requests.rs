@@ -35,7 +35,7 @@ fn request_stores_yields_and_emits_everything_a_worker_needs() {
     assert_eq!(
         logs(),
         vec![format!(
-            r#"EVENT_JSON:{{"standard":"near-outlayer","version":"1.0.0","event":"execution_requested","data":[{{"context":{{"request_id":0,"sender_id":"alice.near","predecessor_id":"alice.near","contract_id":"outlayer.near","block_height":100,"block_timestamp":1700000000000000100,"transaction_hash":null,"random_seed":"{seed}"}},"code_source":{{"GitHub":{{"repo":"github.com/alice/app","commit":"main","build_target":"wasm32-wasip1"}}}},"resource_limits":{{"max_instructions":1000000,"max_memory_mb":64,"max_execution_seconds":1}},"input_data":"{{}}","input_in_state":false,"secrets_ref":null,"response_format":"Text","payment":"{paid}","payer_account_id":"alice.near"}}]}}"#
+            r#"EVENT_JSON:{{"standard":"near-outlayer","version":"1.0.0","event":"execution_requested","data":[{{"context":{{"request_id":0,"sender_id":"alice.near","predecessor_id":"alice.near","contract_id":"outlayer.near","block_height":100,"block_timestamp":1700000000000000100,"transaction_hash":null,"random_seed":"{seed}"}},"code_source":{{"GitHub":{{"repo":"github.com/alice/app","commit":"main","build_target":"wasm32-wasip1"}}}},"resource_limits":{{"max_instructions":1000000,"max_memory_mb":64,"max_execution_seconds":1}},"input_data":"{{}}","input_in_state":false,"secrets_ref":null,"response_format":"Text","payment":"{paid}","payer_account_id":"alice.near","max_compile_seconds":120}}]}}"#
         )]
     );
     let stored = contract.requests.get(&0).unwrap();
