@@ -16,7 +16,7 @@ use outlayer_worker::RequestTiming;
 use serde_json::{Value, json};
 
 use crate::Stack;
-use crate::request::{self, NewRequest};
+use crate::request::{self, NewRequest, Settled};
 
 /// Runs the benchmark and returns its figures as one JSON object.
 pub async fn run(stack: &Stack, project: &Path, requests: usize) -> anyhow::Result<Value> {
@@ -49,6 +49,22 @@ pub async fn run(stack: &Stack, project: &Path, requests: usize) -> anyhow::Resu
     .await?;
     anyhow::ensure!(warm.success(), "the warm-up request failed: {warm:?}");
 
+    // Latency: one request at a time, so nothing queues.
+    let mut alone = Vec::new();
+    for _ in 0..requests.clamp(1, 10) {
+        alone.push(
+            request::send(
+                &rpc,
+                &alice,
+                &contract,
+                &echo,
+                deposit,
+                Duration::from_secs(120),
+            )
+            .await?,
+        );
+    }
+    // Throughput: every request submitted at once.
     let started = Instant::now();
     let mut hashes = Vec::with_capacity(requests);
     for _ in 0..requests {
@@ -60,12 +76,27 @@ pub async fn run(stack: &Stack, project: &Path, requests: usize) -> anyhow::Resu
         let sender = alice.account_id.clone();
         async move { request::wait(&rpc, &sender, &hash, deposit, Duration::from_secs(300)).await }
     });
-    let settled = futures_all(waits).await?;
+    let burst = futures_all(waits).await?;
     let elapsed = started.elapsed();
-    let failed = settled.iter().filter(|s| !s.success()).count();
+    let failed = alone.iter().chain(&burst).filter(|s| !s.success()).count();
+    Ok(json!({
+        "workers": stack.workers.len(),
+        "failed": failed,
+        "one_at_a_time": phase(stack, &rpc, &alone).await?,
+        "burst": {
+            "requests": requests,
+            "submit_s": round(submitted.as_secs_f64()),
+            "total_s": round(elapsed.as_secs_f64()),
+            "requests_per_s": round(requests as f64 / elapsed.as_secs_f64()),
+            "figures": phase(stack, &rpc, &burst).await?,
+        },
+    }))
+}
 
+/// Blocks to settlement and the workers' timings of these requests.
+async fn phase(stack: &Stack, rpc: &NearRpc, settled: &[Settled]) -> anyhow::Result<Value> {
     let mut blocks = Vec::new();
-    for s in &settled {
+    for s in settled {
         let (Some(from), Some(hash)) = (s.request_block, &s.settled_in) else {
             continue;
         };
@@ -82,31 +113,26 @@ pub async fn run(stack: &Stack, project: &Path, requests: usize) -> anyhow::Resu
         .flat_map(|w| w.timings())
         .filter(|t| ids.contains(&t.request_id))
         .collect();
-    let handed: Vec<f64> = stack
-        .workers
-        .iter()
-        .flat_map(|w| w.timings())
-        .filter_map(|t| t.handed_ms)
-        .collect();
-    let step = |f: fn(&RequestTiming) -> f64| -> Vec<f64> { timings.iter().map(f).collect() };
+    let step = |f: fn(&RequestTiming) -> f64| -> Value {
+        summary(&timings.iter().map(f).collect::<Vec<_>>())
+    };
+    let handed: Vec<f64> = timings.iter().filter_map(|t| t.handed_ms).collect();
     Ok(json!({
-        "requests": requests,
-        "workers": stack.workers.len(),
-        "failed": failed,
-        "submit_s": submitted.as_secs_f64(),
-        "total_s": elapsed.as_secs_f64(),
-        "requests_per_s": requests as f64 / elapsed.as_secs_f64(),
         "blocks_to_settlement": summary(&blocks),
-        "offchain_ms_from_block": {
-            "handed_to_coordinator": summary(&handed),
-            "claimed": summary(&step(|t| t.claimed_ms)),
-            "request_read": summary(&step(|t| t.read_ms)),
-            "program_ready": summary(&step(|t| t.program_ms)),
-            "secrets": summary(&step(|t| t.secrets_ms)),
-            "ran": summary(&step(|t| t.ran_ms)),
-            "resolve_sent": summary(&step(|t| t.sent_ms)),
+        "offchain_ms_after_block": {
+            "1_handed_to_coordinator": summary(&handed),
+            "2_claimed": step(|t| t.claimed_ms),
+            "3_request_read": step(|t| t.read_ms),
+            "4_program_ready": step(|t| t.program_ms),
+            "5_secrets": step(|t| t.secrets_ms),
+            "6_ran": step(|t| t.ran_ms),
+            "7_resolve_sent": step(|t| t.sent_ms),
         },
     }))
+}
+
+fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }
 
 /// Median, 90th percentile and maximum.
@@ -117,7 +143,6 @@ fn summary(values: &[f64]) -> Value {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    let round = |v: f64| (v * 100.0).round() / 100.0;
     json!({"p50": round(at(0.5)), "p90": round(at(0.9)), "max": round(at(1.0))})
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use outlayer_keystore::{Keystore, KeystoreArgs, hash_token};
-use outlayer_near_client::NearRpc;
+use outlayer_near_client::transaction::AccessKey;
+use outlayer_near_client::{AccessKeyPermission, Action, DEFAULT_WAIT_UNTIL, NearRpc, Signer};
 use outlayer_types::AccountId;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -135,8 +136,6 @@ impl Stack {
             &rpc_url,
             "--contract-id",
             CONTRACT,
-            "--operator-credentials",
-            &keys.join("operator.test.near.json").display().to_string(),
             "--build-dir",
             &dir.join("builds").display().to_string(),
             "--dev-allow-file-repos",
@@ -172,8 +171,12 @@ impl Stack {
     pub async fn add_worker(&mut self, follows_chain: bool) -> anyhow::Result<()> {
         self.worker_count += 1;
         let id = format!("dev-worker-{}", self.worker_count);
+        // Each worker signs with its own key of the operator account, so
+        // workers never race each other for one key's nonces.
+        let key_file = self.worker_key(&id).await?;
+        let key_file = key_file.display().to_string();
         let mut flags: Vec<&str> = self.worker_flags.iter().map(String::as_str).collect();
-        flags.extend(["--worker-id", &id]);
+        flags.extend(["--worker-id", &id, "--operator-credentials", &key_file]);
         if !follows_chain {
             flags.push("--no-monitor");
         }
@@ -187,6 +190,41 @@ impl Stack {
     pub async fn restart_coordinator(&mut self) -> anyhow::Result<()> {
         self.stop_coordinator().await;
         self.start_coordinator().await
+    }
+
+    /// A new function-call key of the operator account, allowed only the
+    /// contract's operator methods, written as near-cli credentials.
+    async fn worker_key(&self, worker_id: &str) -> anyhow::Result<PathBuf> {
+        let operator = Signer::from_credentials_file(self.key_file("operator.test.near"))?;
+        let key = Signer::generate(operator.account_id.clone())?;
+        let permission = AccessKeyPermission::FunctionCall {
+            allowance: None,
+            receiver_id: self.contract(),
+            method_names: vec!["resolve_execution".into(), "submit_execution_output".into()],
+        };
+        let add = Action::AddKey {
+            public_key: key.public_key_bytes(),
+            access_key: AccessKey {
+                nonce: 0,
+                permission,
+            },
+        };
+        let rpc = NearRpc::new(self.rpc_url.clone(), Duration::from_secs(30))?;
+        let outcome = rpc
+            .sign_and_send_tx(
+                &operator,
+                &operator.account_id,
+                vec![add],
+                DEFAULT_WAIT_UNTIL,
+            )
+            .await
+            .context("adding a worker key to the operator account")?;
+        if let Some(failure) = outcome.failure() {
+            bail!("adding a worker key failed: {failure}");
+        }
+        let path = self.keys.join(format!("{worker_id}.json"));
+        key.write_credentials_file(&path)?;
+        Ok(path)
     }
 
     /// Kills a worker as a crash would: jobs in hand are abandoned and
@@ -355,12 +393,34 @@ pub fn devchain_binary() -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// The contract wasm the local chain deploys: `OUTLAYER_CONTRACT_WASM`, or
+/// the one `scripts/build-contract` leaves in this checkout. Named here, not
+/// left to the chain binary's default, because that binary may have been
+/// built from another checkout sharing the target directory.
+pub fn contract_wasm() -> PathBuf {
+    match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contract/res/outlayer_contract.wasm")
+        }
+    }
+}
+
 /// Starts the local chain and waits until the contract answers.
 async fn start_chain(args: &DevArgs) -> anyhow::Result<(Child, String)> {
     let Some(binary) = devchain_binary() else {
         bail!("{DEVCHAIN} is not built: run scripts/build-devchain");
     };
+    let contract_wasm = contract_wasm();
+    if !contract_wasm.is_file() {
+        bail!(
+            "the contract is not built ({}): run scripts/build-contract",
+            contract_wasm.display()
+        );
+    }
     let mut child = Command::new(&binary)
+        .arg("--contract")
+        .arg(&contract_wasm)
         .args(["--listen", &args.rpc_listen])
         .args(["--block-ms", &args.block_ms.to_string()])
         .arg("--credentials-dir")

@@ -160,6 +160,11 @@ async fn build_and_upload(
     key: &str,
     build_timeout: Duration,
 ) -> Result<Program, ProgramError> {
+    let _slot = ctx
+        .builds
+        .acquire()
+        .await
+        .map_err(|_| ProgramError::Infrastructure("the worker is shutting down".into()))?;
     tracing::info!(artifact = %key, source = ?pinned, "building");
     let artifact = ctx
         .builder

@@ -43,9 +43,15 @@ pub struct WorkerArgs {
     /// This worker's name at the coordinator (default: host name and process id).
     #[arg(long, env = "WORKER_ID")]
     pub worker_id: Option<String>,
-    /// Jobs this worker handles at once.
-    #[arg(long, env = "WORKER_JOBS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Jobs this worker handles at once. Most of a job's time is waiting
+    /// (for the chain, the coordinator); the runtime bounds concurrent
+    /// executions by cores and `--max-builds` bounds builds.
+    #[arg(long, env = "WORKER_JOBS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
+    /// Builds this worker runs at once (each may use up to 4 cores and
+    /// the builder's memory and disk limits).
+    #[arg(long, env = "WORKER_MAX_BUILDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_builds: u32,
     /// Do not follow the chain; only handle jobs (run the monitor in one or
     /// more workers; any number may run it).
     #[arg(long, env = "WORKER_NO_MONITOR")]

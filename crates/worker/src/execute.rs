@@ -79,15 +79,43 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
         ..Default::default()
     };
     let (request, config) = pending_request(ctx, job).await?;
-    let input = input_of(ctx, job, &request).await?;
     timing.read_ms = at();
-    let program = program(ctx, job, &request, &config).await?;
-    timing.program_ms = at();
-    let compile_time_ms = match program.built_ms {
-        Some(ms) => Some(ms),
-        None => compile_job_time(ctx, job.request_id).await,
+    let keystore = match (&request.secrets_ref, &ctx.keystore) {
+        (Some(_), None) => {
+            return Err(fail(
+                ctx,
+                job,
+                &request,
+                ErrorCategory::Infrastructure,
+                "this worker has no keystore configured",
+            )
+            .await);
+        }
+        (Some(_), Some(keystore)) => Some(keystore),
+        (None, _) => None,
     };
-    let secrets = secrets_for(ctx, job, &request).await?;
+    // The keystore reads the request from the chain itself and the build
+    // time is the coordinator's record: both are asked while the program is
+    // made ready, not after.
+    let (input, program, decrypted, compile_job_ms) = tokio::join!(
+        input_of(ctx, job, &request),
+        program(ctx, job, &request, &config),
+        async {
+            match keystore {
+                Some(keystore) => Some(
+                    keystore
+                        .decrypt_for_request(job.request_id, Attestation::none())
+                        .await,
+                ),
+                None => None,
+            }
+        },
+        compile_job_time(ctx, job.request_id),
+    );
+    let (input, program) = (input?, program?);
+    timing.program_ms = at();
+    let compile_time_ms = program.built_ms.or(compile_job_ms);
+    let secrets = secrets_for(ctx, job, &request, decrypted).await?;
     timing.secrets_ms = at();
     let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
     let outcome = ctx.runtime.execute(program.wasm.clone(), execution).await;
@@ -104,6 +132,13 @@ async fn pending_request(
     ctx: &Context,
     job: &ClaimedJob,
 ) -> Step<(ExecutionRequest, ContractConfig)> {
+    // This process's monitor read the request from a final block moments
+    // ago: that is the chain's copy already. A retry reads it again.
+    if job.attempt == 1
+        && let Some(request) = ctx.seen.fresh(job.request_id)
+    {
+        return Ok((request, contract_terms(ctx, job).await?));
+    }
     let view = match ctx.chain.request(job.request_id).await {
         Ok(view) => view,
         Err(e) => {
@@ -120,14 +155,7 @@ async fn pending_request(
             ..completed(false)
         }));
     };
-    let config = match ctx.config().await {
-        Ok(config) => config,
-        Err(e) => {
-            return Err(
-                infrastructure(ctx, job, None, &format!("reading the contract: {e}")).await,
-            );
-        }
-    };
+    let config = contract_terms(ctx, job).await?;
     let mut request = view.request;
     // The contract does not know its own transaction's hash; only the block
     // stream does, so that one field comes from the monitor's copy.
@@ -135,6 +163,13 @@ async fn pending_request(
         request.context.transaction_hash = job.request.context.transaction_hash.clone();
     }
     Ok((request, config))
+}
+
+async fn contract_terms(ctx: &Context, job: &ClaimedJob) -> Step<ContractConfig> {
+    match ctx.config().await {
+        Ok(config) => Ok(config),
+        Err(e) => Err(infrastructure(ctx, job, None, &format!("reading the contract: {e}")).await),
+    }
 }
 
 async fn input_of(ctx: &Context, job: &ClaimedJob, request: &ExecutionRequest) -> Step<Vec<u8>> {
@@ -194,30 +229,19 @@ async fn compile_job_time(ctx: &Context, request_id: u64) -> Option<u64> {
         .and_then(|m| m.compile_time_ms)
 }
 
-/// The request's secrets from the keystore, which decides from the chain's
-/// copy of the request who asks and for what.
+/// The request's secrets from the keystore's answer (`None`: no secrets).
+/// The keystore decided from the chain's copy of the request who asks and
+/// for what.
 async fn secrets_for(
     ctx: &Context,
     job: &ClaimedJob,
     request: &ExecutionRequest,
+    decrypted: Option<Result<outlayer_types::DecryptResponse, KeystoreError>>,
 ) -> Step<BTreeMap<String, String>> {
-    if request.secrets_ref.is_none() {
+    let Some(decrypted) = decrypted else {
         return Ok(BTreeMap::new());
-    }
-    let Some(keystore) = &ctx.keystore else {
-        return Err(fail(
-            ctx,
-            job,
-            request,
-            ErrorCategory::Infrastructure,
-            "this worker has no keystore configured",
-        )
-        .await);
     };
-    match keystore
-        .decrypt_for_request(job.request_id, Attestation::none())
-        .await
-    {
+    match decrypted {
         Ok(decrypted) => Ok(decrypted.secrets),
         Err(KeystoreError::Refused { body, .. })
             if matches!(body.error.as_str(), "access_denied" | "not_found") =>

@@ -19,6 +19,7 @@ mod config;
 mod execute;
 mod jobs;
 mod monitor;
+mod seen;
 mod sweeper;
 mod timing;
 
@@ -64,6 +65,8 @@ pub(crate) struct Context {
     config: Mutex<Option<(Instant, ContractConfig)>>,
     busy: AtomicUsize,
     timings: timing::Timings,
+    builds: tokio::sync::Semaphore,
+    seen: seen::SeenRequests,
 }
 
 impl Context {
@@ -181,6 +184,8 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         config: Mutex::new(None),
         busy: AtomicUsize::new(0),
         timings: Default::default(),
+        builds: tokio::sync::Semaphore::new(settings.max_builds as usize),
+        seen: Default::default(),
         settings,
     });
     let (stop, stopped) = watch::channel(false);
@@ -200,4 +205,48 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         stop,
         tasks,
     })
+}
+
+#[cfg(test)]
+pub(crate) use test_support::sample_request;
+
+#[cfg(test)]
+mod test_support {
+    use outlayer_types::{
+        BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
+        ResponseFormat, U128,
+    };
+
+    /// A request as the contract would announce it, for unit tests.
+    pub(crate) fn sample_request(id: u64) -> ExecutionRequest {
+        ExecutionRequest {
+            context: ExecutionContext {
+                request_id: id,
+                sender_id: acct("alice.near"),
+                predecessor_id: acct("alice.near"),
+                contract_id: acct("outlayer.near"),
+                block_height: 5,
+                block_timestamp: 1,
+                transaction_hash: None,
+                random_seed: [3; 32],
+            },
+            code_source: CodeSource::WasmUrl {
+                url: "https://example.org/p.wasm".into(),
+                hash: "ab".repeat(32),
+                build_target: BuildTarget::Wasip1,
+            },
+            resource_limits: ResourceLimits::default(),
+            input_data: None,
+            input_in_state: false,
+            secrets_ref: None,
+            response_format: ResponseFormat::Text,
+            payment: U128(1),
+            payer_account_id: acct("alice.near"),
+            max_compile_seconds: Some(120),
+        }
+    }
+
+    fn acct(id: &str) -> outlayer_types::AccountId {
+        id.parse().unwrap()
+    }
 }

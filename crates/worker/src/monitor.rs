@@ -96,6 +96,7 @@ async fn repair(ctx: &Context) -> Result<(), String> {
 }
 
 async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String> {
+    ctx.seen.remember(request);
     let created = ctx
         .coordinator
         .create_execution(request)
@@ -157,41 +158,11 @@ pub(crate) fn requests_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample_request as request;
     use outlayer_near_client::ReceiptOutcome;
-    use outlayer_types::{
-        BuildTarget, CodeSource, ExecutionContext, ResourceLimits, ResponseFormat, U128,
-    };
 
     fn account(id: &str) -> outlayer_types::AccountId {
         id.parse().unwrap()
-    }
-
-    fn request(id: u64) -> ExecutionRequest {
-        ExecutionRequest {
-            context: ExecutionContext {
-                request_id: id,
-                sender_id: account("alice.near"),
-                predecessor_id: account("alice.near"),
-                contract_id: account("outlayer.near"),
-                block_height: 5,
-                block_timestamp: 1,
-                transaction_hash: None,
-                random_seed: [3; 32],
-            },
-            code_source: CodeSource::WasmUrl {
-                url: "https://example.org/p.wasm".into(),
-                hash: "ab".repeat(32),
-                build_target: BuildTarget::Wasip1,
-            },
-            resource_limits: ResourceLimits::default(),
-            input_data: None,
-            input_in_state: false,
-            secrets_ref: None,
-            response_format: ResponseFormat::Text,
-            payment: U128(1),
-            payer_account_id: account("alice.near"),
-            max_compile_seconds: Some(120),
-        }
     }
 
     fn outcome(executor: &str, succeeded: bool, logs: Vec<String>) -> ReceiptOutcome {
