@@ -397,7 +397,7 @@ pub fn devchain_binary() -> Option<PathBuf> {
 /// the one `scripts/build-contract` leaves in this checkout. Named here, not
 /// left to the chain binary's default, because that binary may have been
 /// built from another checkout sharing the target directory.
-pub fn contract_wasm() -> PathBuf {
+pub(crate) fn contract_wasm() -> PathBuf {
     match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
         Some(path) => PathBuf::from(path),
         None => {
