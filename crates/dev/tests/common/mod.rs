@@ -23,6 +23,11 @@ impl Harness {
     /// The stack with a 500 ms block (a 100 s yield window: room for a cold
     /// build) and `coordinator_flags`.
     pub(crate) async fn start(coordinator_flags: &[&str]) -> Self {
+        Self::start_with(coordinator_flags, 1).await
+    }
+
+    /// [`Harness::start`] with `workers` workers (the first follows the chain).
+    pub(crate) async fn start_with(coordinator_flags: &[&str], workers: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let args = DevArgs {
             dir: dir.path().to_owned(),
@@ -30,7 +35,7 @@ impl Harness {
             rpc_listen: "127.0.0.1:0".into(),
             coordinator_listen: "127.0.0.1:0".into(),
             keystore_listen: "127.0.0.1:0".into(),
-            workers: 1,
+            workers,
             coordinator_flags: coordinator_flags.iter().map(|f| f.to_string()).collect(),
         };
         let stack = Stack::start(&args).await.expect("the local stack starts");
