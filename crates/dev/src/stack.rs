@@ -92,8 +92,6 @@ impl Stack {
         let keystore_flags: Vec<String> = [
             "--master-file",
             &master.display().to_string(),
-            "--near-rpc-url",
-            &rpc_url,
             "--contract-id",
             CONTRACT,
             "--auth-token-hashes",
@@ -132,8 +130,6 @@ impl Stack {
             &keystore_url,
             "--keystore-token",
             &keystore_token,
-            "--near-rpc-url",
-            &rpc_url,
             "--contract-id",
             CONTRACT,
             "--build-dir",
@@ -169,6 +165,17 @@ impl Stack {
     /// Starts one more worker with the stack's settings; one that
     /// `follows_chain` also runs the event monitor and the sweeper.
     pub async fn add_worker(&mut self, follows_chain: bool) -> anyhow::Result<()> {
+        let rpc_url = self.rpc_url.clone();
+        self.add_worker_via(follows_chain, &rpc_url).await
+    }
+
+    /// [`Stack::add_worker`] reaching the chain (RPC and block stream)
+    /// through `rpc_url`, e.g. a proxy that injects faults.
+    pub async fn add_worker_via(
+        &mut self,
+        follows_chain: bool,
+        rpc_url: &str,
+    ) -> anyhow::Result<()> {
         self.worker_count += 1;
         let id = format!("dev-worker-{}", self.worker_count);
         // Each worker signs with its own key of the operator account, so
@@ -177,6 +184,7 @@ impl Stack {
         let key_file = key_file.display().to_string();
         let mut flags: Vec<&str> = self.worker_flags.iter().map(String::as_str).collect();
         flags.extend(["--worker-id", &id, "--operator-credentials", &key_file]);
+        flags.extend(["--near-rpc-url", rpc_url]);
         if !follows_chain {
             flags.push("--no-monitor");
         }

@@ -1,5 +1,5 @@
 //! Faults on the real local system: a worker killed mid-run, the coordinator
-//! restarted, the keystore down. Each request is settled exactly once and
+//! restarted, the keystore down, a NEAR RPC that fails. Each request is settled exactly once and
 //! nobody waits for the yield to time out.
 
 mod common;
@@ -172,5 +172,145 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
     let served = h.pay("alice.test.near", &with_secrets).await;
     assert!(served.success(), "{served:?}");
 
+    h.stack.stop().await;
+}
+
+/// A NEAR RPC in front of the local chain that fails on purpose: every
+/// other `send_tx` is passed to the node and then answered with a 503 (the
+/// transaction landed, the worker does not know it), every other `tx`
+/// status query and every third view fail with a 503 before reaching it.
+#[derive(Default)]
+struct FaultyRpc {
+    calls: std::sync::Mutex<std::collections::BTreeMap<String, u32>>,
+    faults: std::sync::Mutex<std::collections::BTreeMap<String, u32>>,
+}
+
+impl FaultyRpc {
+    /// Starts the proxy in front of `upstream`; its URL.
+    async fn start(self: std::sync::Arc<Self>, upstream: String) -> String {
+        use axum::body::Bytes;
+        use axum::http::{Method, StatusCode, Uri};
+        use axum::response::IntoResponse;
+
+        let http = reqwest::Client::new();
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: Bytes| {
+            let (faults, http, upstream) = (self.clone(), http.clone(), upstream.clone());
+            async move {
+                let rpc_method = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["method"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "stream".into());
+                let n = faults.count(&rpc_method);
+                let fail_before = match rpc_method.as_str() {
+                    "tx" => n % 2 == 1,
+                    "query" => n % 3 == 1,
+                    _ => false,
+                };
+                if fail_before {
+                    faults.fault(&rpc_method);
+                    return (StatusCode::SERVICE_UNAVAILABLE, "injected fault").into_response();
+                }
+                let url = format!(
+                    "{upstream}{}",
+                    uri.path_and_query().map_or("/", |p| p.as_str())
+                );
+                let forwarded = http
+                    .request(method, url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let Ok(answer) = forwarded else {
+                    return (StatusCode::BAD_GATEWAY, "upstream").into_response();
+                };
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+                let bytes = answer.bytes().await.unwrap_or_default();
+                if rpc_method == "send_tx" && n % 2 == 1 {
+                    faults.fault("send_tx (landed)");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "injected fault").into_response();
+                }
+                (status, [("content-type", "application/json")], bytes).into_response()
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    /// Counts a call of `method`; its number, from 1.
+    fn count(&self, method: &str) -> u32 {
+        let mut calls = self.calls.lock().unwrap();
+        let n = calls.entry(method.to_owned()).or_default();
+        *n += 1;
+        *n
+    }
+
+    fn fault(&self, what: &str) {
+        *self
+            .faults
+            .lock()
+            .unwrap()
+            .entry(what.to_owned())
+            .or_default() += 1;
+    }
+
+    fn faults(&self, what: &str) -> u32 {
+        self.faults.lock().unwrap().get(what).copied().unwrap_or(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_errors_are_retried_and_each_request_is_settled_once() {
+    let mut h = Harness::start(&[]).await;
+    let faulty = std::sync::Arc::new(FaultyRpc::default());
+    let proxy = faulty.clone().start(h.stack.rpc_url.clone()).await;
+    // The only worker reaches the chain through the faulty RPC.
+    h.stack.kill_worker(0);
+    h.stack.add_worker_via(true, &proxy).await.unwrap();
+    let client = CoordinatorClient::new(&h.stack.coordinator_url(), None);
+
+    for i in 0..4 {
+        let input = format!("through a bad RPC {i}");
+        let before = h.balance("alice.test.near").await;
+        let settled = h
+            .pay(
+                "alice.test.near",
+                &text_request(h.package("examples/echo"), &input),
+            )
+            .await;
+        assert_eq!(settled.value, Some(json!(input)), "{settled:?}");
+        let charged = common::assert_money(&h, "alice.test.near", before, &settled).await;
+        let id = settled.request_id.unwrap();
+        let jobs = client.jobs_for_request(id).await.unwrap();
+        let execute: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.job_type == JobType::Execute)
+            .collect();
+        assert_eq!(execute.len(), 1, "{jobs:?}");
+        assert_eq!(execute[0].state, JobState::Completed, "{jobs:?}");
+        assert_eq!(
+            execute[0].actual_cost.map(|c| c.0),
+            Some(charged),
+            "{jobs:?}"
+        );
+    }
+    let stats: outlayer_types::ContractStats = h
+        .rpc
+        .view_call(
+            &h.stack.contract(),
+            "get_stats",
+            &json!({}),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (stats.succeeded, stats.failed, stats.pending_requests),
+        (4, 0, 0)
+    );
+    for what in ["send_tx (landed)", "tx", "query"] {
+        assert!(faulty.faults(what) > 0, "no {what} fault was injected");
+    }
     h.stack.stop().await;
 }
