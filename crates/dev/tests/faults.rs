@@ -1,6 +1,6 @@
 //! Faults on the real local system: a worker killed mid-run, the coordinator
-//! restarted, the keystore down, a NEAR RPC that fails. Each request is settled exactly once and
-//! nobody waits for the yield to time out.
+//! restarted, the keystore down, a NEAR RPC that fails. Each request is
+//! settled exactly once and nobody waits for the yield to time out.
 
 mod common;
 
