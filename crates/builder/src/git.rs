@@ -64,27 +64,10 @@ pub(crate) fn repo_url(repo: &str, allow_file: bool) -> Result<String, BuildErro
     Ok(format!("https://{repo}"))
 }
 
-/// Branch and tag names we look up: git's ref-name rules, roughly, and
-/// nothing git could read as an option.
+/// Branch and tag names we look up: the contract's rule for a source's
+/// commit (`outlayer_types::check_commit_name`).
 fn check_ref_name(name: &str) -> Result<(), BuildError> {
-    let valid = !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with(['-', '/', '.'])
-        && !name.ends_with(['/', '.'])
-        && !name.ends_with(".lock")
-        && !name.contains("..")
-        && !name.contains("//")
-        && !name.contains("@{")
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b));
-    if valid {
-        Ok(())
-    } else {
-        Err(BuildError::InvalidSource(format!(
-            "{name:?} is neither a full commit hash nor a branch or tag name"
-        )))
-    }
+    outlayer_types::check_commit_name(name).map_err(|e| BuildError::InvalidSource(e.0))
 }
 
 /// The git command line with our fixed settings.

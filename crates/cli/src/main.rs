@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod build;
 mod coordinator;
 mod dev;
 mod devchain;
@@ -16,6 +17,7 @@ mod near;
 mod request;
 mod run;
 mod secrets;
+mod source;
 mod status;
 mod worker;
 
@@ -38,6 +40,8 @@ enum Command {
     Worker(worker::Args),
     /// Pay for one execution, wait for its settlement, print output, charge and refund.
     Request(request::Args),
+    /// Build a program as a worker would, ahead of any request (into the coordinator's cache).
+    Build(build::Args),
     /// Where a request is: on chain and in the coordinator's jobs.
     Status(status::Args),
     /// Run a WebAssembly program locally with the worker's runtime and limits.
@@ -66,6 +70,7 @@ impl Command {
             | Self::Secrets(_)
             | Self::Near(_)
             | Self::Request(_)
+            | Self::Build(_)
             | Self::Status(_)
             | Self::Dev(_) => "warn",
         }
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
             Command::Dev(args) => dev::main(args).await,
             Command::Worker(args) => worker::main(args).await,
             Command::Request(args) => request::main(args).await,
+            Command::Build(args) => build::main(args).await,
             Command::Status(args) => status::main(args).await,
             Command::Run(args) => run::main(args).await,
             Command::Keystore(args) => keystore::main(args).await,

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::ValueEnum;
 use outlayer_dev::request::{self, NewRequest};
 use outlayer_near_client::{NearRpc, Signer};
-use outlayer_types::{
-    AccountId, BuildTarget, CodeSource, ResourceLimits, ResponseFormat, SecretsRef, U128,
-};
+use outlayer_types::{AccountId, ResourceLimits, ResponseFormat, SecretsRef, U128};
 use serde_json::json;
+
+use crate::source::SourceArgs;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -30,23 +30,8 @@ pub(crate) struct Args {
     /// near-cli credentials file of the paying account.
     #[arg(long)]
     credentials: PathBuf,
-    /// Repository to build the program from.
-    #[arg(long, required_unless_present = "wasm_url")]
-    repo: Option<String>,
-    /// Commit, branch or tag of --repo.
-    #[arg(long, requires = "repo", default_value = "main")]
-    commit: String,
-    /// The package's directory inside --repo, when it is not the root.
-    #[arg(long, requires = "repo")]
-    path: Option<String>,
-    /// A prebuilt program's URL instead of a repository.
-    #[arg(long, conflicts_with = "repo", requires = "wasm_hash")]
-    wasm_url: Option<String>,
-    /// SHA-256 (hex) of --wasm-url's content.
-    #[arg(long)]
-    wasm_hash: Option<String>,
-    #[arg(long, value_enum, default_value_t = TargetArg::Wasip1)]
-    target: TargetArg,
+    #[command(flatten)]
+    source: SourceArgs,
     /// The program's input.
     #[arg(long, default_value = "")]
     input: String,
@@ -73,14 +58,6 @@ pub(crate) struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TargetArg {
-    #[value(name = "wasm32-wasip1")]
-    Wasip1,
-    #[value(name = "wasm32-wasip2")]
-    Wasip2,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,33 +93,7 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn new_request(args: &Args, signer: &Signer) -> anyhow::Result<NewRequest> {
-    let build_target = match args.target {
-        TargetArg::Wasip1 => BuildTarget::Wasip1,
-        TargetArg::Wasip2 => BuildTarget::Wasip2,
-    };
-    let code_source = match (&args.repo, &args.wasm_url, &args.path) {
-        (Some(repo), None, Some(path)) => CodeSource::GitPackage {
-            repo: repo.clone(),
-            commit: args.commit.clone(),
-            path: path.clone(),
-            build_target,
-        },
-        (Some(repo), None, None) => CodeSource::GitHub {
-            repo: repo.clone(),
-            commit: args.commit.clone(),
-            build_target,
-        },
-        (None, Some(url), _) => CodeSource::WasmUrl {
-            url: url.clone(),
-            hash: args.wasm_hash.clone().unwrap_or_default(),
-            build_target,
-        },
-        _ => bail!("give --repo or --wasm-url"),
-    };
-    // The contract's own checks, so nothing is paid for a refused request.
-    code_source
-        .validate()
-        .map_err(|e| anyhow::anyhow!("the contract would refuse this source: {e}"))?;
+    let code_source = args.source.code_source()?;
     let secrets_ref = args.secrets_profile.as_ref().map(|profile| SecretsRef {
         profile: profile.clone(),
         account_id: args

@@ -92,6 +92,8 @@ impl Stack {
         let keystore_flags: Vec<String> = [
             "--master-file",
             &master.display().to_string(),
+            "--near-rpc-url",
+            &rpc_url,
             "--contract-id",
             CONTRACT,
             "--auth-token-hashes",

@@ -95,6 +95,7 @@ async fn requests_are_built_run_and_settled_by_the_system() {
         ..text_request(h.package("examples/secrets-env"), "")
     };
     let seen = h.pay("alice.test.near", &with_secrets).await;
+    assert!(seen.success(), "{seen:?}");
     let value = seen.value.clone().expect("an output");
     assert_eq!(
         value["secrets"],

@@ -41,5 +41,5 @@ pub use secrets::{
 };
 pub use validation::{
     MAX_COMMIT_LEN, MAX_PACKAGE_PATH_LEN, MAX_PROFILE_NAME_LEN, MAX_URL_LEN, ValidationError,
-    check_profile_name,
+    check_commit_name, check_profile_name,
 };

@@ -149,19 +149,40 @@ fn check_package_path(path: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A source's `commit`: a full commit hash, or a branch or tag name by
+/// git's ref-name rules (roughly) and nothing git could read as an option.
+/// The contract, the CLI and the builder all check with this one rule, so a
+/// request the contract accepts names something the builder can look up.
+pub fn check_commit_name(name: &str) -> Result<(), ValidationError> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_COMMIT_LEN
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("//")
+        && !name.contains("@{")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        invalid(format!(
+            "commit {name:?} is neither a full commit hash nor a branch or tag name \
+             (1-{MAX_COMMIT_LEN} of A-Z a-z 0-9 - _ . / +, not starting with - / or .)"
+        ))
+    }
+}
+
 impl CodeSource {
-    /// A repository that normalises, a commit without whitespace, a URL
+    /// A repository that normalises, a commit or ref name, a URL
     /// with an http(s) scheme, a SHA-256 hash in hex.
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
             Self::GitHub { repo, commit, .. } => {
                 normalize_repo(repo).map_err(|e| ValidationError(e.0))?;
-                let bad_char = commit.chars().any(|c| c.is_whitespace() || c.is_control());
-                if commit.is_empty() || commit.len() > MAX_COMMIT_LEN || bad_char {
-                    return invalid(format!(
-                        "commit must be 1-{MAX_COMMIT_LEN} characters without whitespace"
-                    ));
-                }
+                check_commit_name(commit)?;
             }
             Self::GitPackage {
                 repo, commit, path, ..
@@ -188,5 +209,43 @@ impl CodeSource {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BuildTarget;
+
+    #[test]
+    fn a_commit_is_a_hash_or_a_ref_name_git_cannot_read_as_an_option() {
+        for good in ["main", "v1.2.3", "feature/x", "release+1", &"a".repeat(40)] {
+            check_commit_name(good).unwrap();
+        }
+        let too_long = "a".repeat(MAX_COMMIT_LEN + 1);
+        for bad in [
+            "",
+            "-x",
+            "--upload-pack=evil",
+            ".hidden",
+            "/abs",
+            "a..b",
+            "a//b",
+            "x@{1}",
+            "x.lock",
+            "x/",
+            "has space",
+            "tab\t",
+            "ünï",
+            &too_long,
+        ] {
+            assert!(check_commit_name(bad).is_err(), "{bad:?}");
+            let source = CodeSource::GitHub {
+                repo: "github.com/alice/app".into(),
+                commit: bad.into(),
+                build_target: BuildTarget::Wasip1,
+            };
+            assert!(source.validate().is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,15 +1,16 @@
 //! Getting a request's program: from the worker's memory, from the
 //! coordinator's artifact cache, or built (or downloaded) here under a lock
-//! so two workers never build the same source at once.
+//! so two workers never build the same source at once. `outlayer build`
+//! uses the same [`Artifacts`] to build a source ahead of any request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use outlayer_builder::BuildError;
+use outlayer_builder::{BuildError, Builder};
+use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::CodeSource;
-
-use crate::Context;
+use tokio::sync::Semaphore;
 
 /// Programs kept in the worker's memory, by artifact checksum.
 const MEMORY_ENTRIES: usize = 64;
@@ -17,15 +18,17 @@ const MEMORY_ENTRIES: usize = 64;
 const LOCK_MARGIN: Duration = Duration::from_secs(30);
 
 /// A program ready to run.
-pub(crate) struct Program {
+pub struct Program {
     pub wasm: Arc<[u8]>,
     /// Milliseconds this request spent building it, when it had to.
     pub built_ms: Option<u64>,
+    /// Found ready (in memory or the coordinator's cache), not made here.
+    pub cached: bool,
 }
 
 /// Why no program could be had.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ProgramError {
+pub enum ProgramError {
     /// The source is at fault (compile error, missing commit, wrong hash):
     /// the request fails with `compilation_failed`.
     #[error("{summary}")]
@@ -38,7 +41,7 @@ pub(crate) enum ProgramError {
 /// Recently used programs; cleared when full (simple, and a miss only costs
 /// a download from the coordinator).
 #[derive(Default)]
-pub(crate) struct MemoryCache {
+struct MemoryCache {
     entries: Mutex<HashMap<String, Arc<[u8]>>>,
 }
 
@@ -56,136 +59,174 @@ impl MemoryCache {
     }
 }
 
-/// `source` pinned to a commit (branches resolved now).
-pub(crate) async fn pin(ctx: &Context, source: &CodeSource) -> Result<CodeSource, ProgramError> {
-    ctx.builder
-        .resolve(source)
-        .await
-        .map_err(|e| classify(e, 0))
+/// Where programs come from: memory, the coordinator's cache, or a build.
+pub struct Artifacts {
+    /// Unset: programs are built here and kept in memory only.
+    coordinator: Option<CoordinatorClient>,
+    builder: Builder,
+    memory: MemoryCache,
+    /// Bounds the builds running at once (each uses several cores).
+    builds: Semaphore,
 }
 
-/// The program for a pinned source: cached, or built within `build_timeout`.
-pub(crate) async fn obtain(
-    ctx: &Context,
-    pinned: &CodeSource,
-    build_timeout: Duration,
-) -> Result<Program, ProgramError> {
-    let key = pinned.artifact_checksum();
-    if let Some(wasm) = ctx.programs.get(&key) {
-        return Ok(Program {
-            wasm,
-            built_ms: None,
-        });
+impl Artifacts {
+    pub fn new(
+        coordinator: Option<CoordinatorClient>,
+        builder: Builder,
+        max_builds: usize,
+    ) -> Self {
+        Self {
+            coordinator,
+            builder,
+            memory: MemoryCache::default(),
+            builds: Semaphore::new(max_builds.max(1)),
+        }
     }
-    if let Some(wasm) = download(ctx, &key).await? {
-        return Ok(Program {
-            wasm,
-            built_ms: None,
-        });
+
+    /// `source` pinned to a commit (branches resolved now).
+    pub async fn pin(&self, source: &CodeSource) -> Result<CodeSource, ProgramError> {
+        self.builder
+            .resolve(source)
+            .await
+            .map_err(|e| classify(e, 0))
     }
-    build_under_lock(ctx, pinned, &key, build_timeout).await
-}
 
-async fn download(ctx: &Context, key: &str) -> Result<Option<Arc<[u8]>>, ProgramError> {
-    let bytes = ctx
-        .coordinator
-        .download_artifact(key)
-        .await
-        .map_err(|e| ProgramError::Infrastructure(format!("artifact download: {e}")))?;
-    Ok(bytes.map(|bytes| {
-        let wasm: Arc<[u8]> = bytes.into();
-        ctx.programs.put(key, wasm.clone());
-        wasm
-    }))
-}
+    /// The program for a pinned source: cached, or built within `build_timeout`.
+    pub async fn obtain(
+        &self,
+        pinned: &CodeSource,
+        build_timeout: Duration,
+    ) -> Result<Program, ProgramError> {
+        let key = pinned.artifact_checksum();
+        if let Some(wasm) = self.memory.get(&key) {
+            return Ok(Program {
+                wasm,
+                built_ms: None,
+                cached: true,
+            });
+        }
+        if let Some(wasm) = self.download(&key).await? {
+            return Ok(Program {
+                wasm,
+                built_ms: None,
+                cached: true,
+            });
+        }
+        self.build_under_lock(pinned, &key, build_timeout).await
+    }
 
-/// Builds while holding the coordinator's lock for this artifact; a worker
-/// that finds the lock taken waits for the other build's upload instead.
-async fn build_under_lock(
-    ctx: &Context,
-    pinned: &CodeSource,
-    key: &str,
-    build_timeout: Duration,
-) -> Result<Program, ProgramError> {
-    let lock_key = format!("build:{key}");
-    let ttl = build_timeout + LOCK_MARGIN;
-    let deadline = Instant::now() + ttl;
-    let grant = loop {
-        match ctx
-            .coordinator
-            .acquire_lock(&lock_key, ttl.as_millis() as u64)
+    async fn download(&self, key: &str) -> Result<Option<Arc<[u8]>>, ProgramError> {
+        let Some(coordinator) = &self.coordinator else {
+            return Ok(None);
+        };
+        let bytes = coordinator
+            .download_artifact(key)
+            .await
+            .map_err(|e| ProgramError::Infrastructure(format!("artifact download: {e}")))?;
+        Ok(bytes.map(|bytes| {
+            let wasm: Arc<[u8]> = bytes.into();
+            self.memory.put(key, wasm.clone());
+            wasm
+        }))
+    }
+
+    /// Builds while holding the coordinator's lock for this artifact; a worker
+    /// that finds the lock taken waits for the other build's upload instead.
+    async fn build_under_lock(
+        &self,
+        pinned: &CodeSource,
+        key: &str,
+        build_timeout: Duration,
+    ) -> Result<Program, ProgramError> {
+        let Some(coordinator) = &self.coordinator else {
+            return self.build_and_upload(pinned, key, build_timeout).await;
+        };
+        let lock_key = format!("build:{key}");
+        let ttl = build_timeout + LOCK_MARGIN;
+        let deadline = Instant::now() + ttl;
+        let grant = loop {
+            match coordinator
+                .acquire_lock(&lock_key, ttl.as_millis() as u64)
+                .await
+            {
+                Ok(grant) => break grant,
+                Err(e) if e.is_conflict() => {
+                    // Someone else is building it.
+                    if let Some(wasm) = self.download(key).await? {
+                        return Ok(Program {
+                            wasm,
+                            built_ms: None,
+                            cached: true,
+                        });
+                    }
+                    if Instant::now() > deadline {
+                        return Err(ProgramError::Infrastructure(
+                            "another worker's build of this program did not finish".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(ProgramError::Infrastructure(format!("build lock: {e}"))),
+            }
+        };
+        // The other build may have finished between our download and the lock.
+        let result = match self.download(key).await {
+            Ok(Some(wasm)) => Ok(Program {
+                wasm,
+                built_ms: None,
+                cached: true,
+            }),
+            Ok(None) => self.build_and_upload(pinned, key, build_timeout).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = coordinator
+            .release_lock(&lock_key, &grant.owner_token)
             .await
         {
-            Ok(grant) => break grant,
-            Err(e) if e.is_conflict() => {
-                // Someone else is building it.
-                if let Some(wasm) = download(ctx, key).await? {
-                    return Ok(Program {
-                        wasm,
-                        built_ms: None,
-                    });
-                }
-                if Instant::now() > deadline {
-                    return Err(ProgramError::Infrastructure(
-                        "another worker's build of this program did not finish".into(),
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(e) => return Err(ProgramError::Infrastructure(format!("build lock: {e}"))),
+            tracing::warn!(error = %e, lock = %lock_key, "releasing the build lock failed; it expires on its own");
         }
-    };
-    // The other build may have finished between our download and the lock.
-    let result = match download(ctx, key).await {
-        Ok(Some(wasm)) => Ok(Program {
-            wasm,
-            built_ms: None,
-        }),
-        Ok(None) => build_and_upload(ctx, pinned, key, build_timeout).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = ctx
-        .coordinator
-        .release_lock(&lock_key, &grant.owner_token)
-        .await
-    {
-        tracing::warn!(error = %e, lock = %lock_key, "releasing the build lock failed; it expires on its own");
+        result
     }
-    result
-}
 
-async fn build_and_upload(
-    ctx: &Context,
-    pinned: &CodeSource,
-    key: &str,
-    build_timeout: Duration,
-) -> Result<Program, ProgramError> {
-    let _slot = ctx
-        .builds
-        .acquire()
-        .await
-        .map_err(|_| ProgramError::Infrastructure("the worker is shutting down".into()))?;
-    tracing::info!(artifact = %key, source = ?pinned, "building");
-    let artifact = ctx
-        .builder
-        .build(pinned, build_timeout)
-        .await
-        .map_err(|e| classify(e, build_timeout.as_millis() as u64))?;
-    tracing::info!(
-        artifact = %key,
-        bytes = artifact.wasm.len(),
-        ms = artifact.compile_time_ms,
-        "built"
-    );
-    ctx.coordinator
-        .upload_artifact(key, artifact.wasm.clone())
-        .await
-        .map_err(|e| ProgramError::Infrastructure(format!("artifact upload: {e}")))?;
-    let wasm: Arc<[u8]> = artifact.wasm.into();
-    ctx.programs.put(key, wasm.clone());
-    // Downloads are not builds: nothing to charge for a WasmUrl.
-    let built_ms = pinned.needs_build().then_some(artifact.compile_time_ms);
-    Ok(Program { wasm, built_ms })
+    async fn build_and_upload(
+        &self,
+        pinned: &CodeSource,
+        key: &str,
+        build_timeout: Duration,
+    ) -> Result<Program, ProgramError> {
+        let _slot = self
+            .builds
+            .acquire()
+            .await
+            .map_err(|_| ProgramError::Infrastructure("the worker is shutting down".into()))?;
+        tracing::info!(artifact = %key, source = ?pinned, "building");
+        let artifact = self
+            .builder
+            .build(pinned, build_timeout)
+            .await
+            .map_err(|e| classify(e, build_timeout.as_millis() as u64))?;
+        tracing::info!(
+            artifact = %key,
+            bytes = artifact.wasm.len(),
+            ms = artifact.compile_time_ms,
+            "built"
+        );
+        if let Some(coordinator) = &self.coordinator {
+            coordinator
+                .upload_artifact(key, artifact.wasm.clone())
+                .await
+                .map_err(|e| ProgramError::Infrastructure(format!("artifact upload: {e}")))?;
+        }
+        let wasm: Arc<[u8]> = artifact.wasm.into();
+        self.memory.put(key, wasm.clone());
+        // Downloads are not builds: nothing to charge for a WasmUrl.
+        let built_ms = pinned.needs_build().then_some(artifact.compile_time_ms);
+        Ok(Program {
+            wasm,
+            built_ms,
+            cached: false,
+        })
+    }
 }
 
 fn classify(error: BuildError, built_ms: u64) -> ProgramError {

@@ -48,10 +48,6 @@ pub struct WorkerArgs {
     /// executions by cores and `--max-builds` bounds builds.
     #[arg(long, env = "WORKER_JOBS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
-    /// Builds this worker runs at once (each may use up to 4 cores and
-    /// the builder's memory and disk limits).
-    #[arg(long, env = "WORKER_MAX_BUILDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub max_builds: u32,
     /// Do not follow the chain; only handle jobs (run the monitor in one or
     /// more workers; any number may run it).
     #[arg(long, env = "WORKER_NO_MONITOR")]
@@ -69,16 +65,46 @@ pub struct WorkerArgs {
     /// the platform's fault is settled on chain instead of left for a retry.
     #[arg(long, env = "WORKER_MAX_ATTEMPTS", default_value_t = 3)]
     pub max_attempts: u32,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+/// How sources are built: shared by `outlayer worker` and `outlayer build`,
+/// so a prebuilt program is built exactly as a worker would build it.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Builds run at once (each may use up to 4 cores and the builder's
+    /// memory and disk limits).
+    #[arg(long, env = "WORKER_MAX_BUILDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_builds: u32,
     /// Where checkouts and builds happen.
     #[arg(long, env = "WORKER_BUILD_DIR")]
     pub build_dir: Option<PathBuf>,
     /// Cargo registry cache for builds (default: $CARGO_HOME or ~/.cargo).
     #[arg(long, env = "WORKER_CARGO_HOME")]
     pub cargo_home: Option<PathBuf>,
-    /// Accept `file://` repositories. Development only: on a public network a
-    /// request must not be able to name the worker's own files.
+    /// Accept `file://` repositories and plain-http downloads from loopback.
+    /// Development only: on a public network a request must not be able to
+    /// name the worker's own files.
     #[arg(long, env = "WORKER_DEV_ALLOW_FILE_REPOS")]
     pub dev_allow_file_repos: bool,
+}
+
+impl BuildArgs {
+    /// The builder these settings describe.
+    pub fn builder(&self) -> Result<outlayer_builder::Builder, outlayer_builder::BuildError> {
+        let mut build = outlayer_builder::BuildSettings {
+            allow_file_repos: self.dev_allow_file_repos,
+            ..outlayer_builder::BuildSettings::default()
+        };
+        if let Some(dir) = &self.build_dir {
+            build.work_dir = dir.clone();
+        }
+        if let Some(home) = &self.cargo_home {
+            build.cargo_home = home.clone();
+        }
+        outlayer_builder::Builder::new(build)
+    }
 }
 
 impl WorkerArgs {

@@ -17,7 +17,7 @@ use outlayer_types::{
 };
 
 use crate::Context;
-use crate::artifact::{self, Program, ProgramError};
+use crate::artifact::{Program, ProgramError};
 use crate::chain::Resolved;
 use crate::timing::{self, RequestTiming};
 
@@ -94,27 +94,26 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
         (Some(_), Some(keystore)) => Some(keystore),
         (None, _) => None,
     };
-    // The keystore reads the request from the chain itself and the build
-    // time is the coordinator's record: both are asked while the program is
-    // made ready, not after.
-    let (input, program, decrypted, compile_job_ms) = tokio::join!(
+    // The input, the program and the compile job's recorded build time are
+    // fetched together. Secrets are asked for only once the program is ready:
+    // nothing is decrypted for a program that does not build, and nothing
+    // sits decrypted in memory during a build.
+    let (input, program, compile_job_ms) = tokio::join!(
         input_of(ctx, job, &request),
         program(ctx, job, &request, &config),
-        async {
-            match keystore {
-                Some(keystore) => Some(
-                    keystore
-                        .decrypt_for_request(job.request_id, Attestation::none())
-                        .await,
-                ),
-                None => None,
-            }
-        },
         compile_job_time(ctx, job.request_id),
     );
     let (input, program) = (input?, program?);
     timing.program_ms = at();
     let compile_time_ms = program.built_ms.or(compile_job_ms);
+    let decrypted = match keystore {
+        Some(keystore) => Some(
+            keystore
+                .decrypt_for_request(job.request_id, Attestation::none())
+                .await,
+        ),
+        None => None,
+    };
     let secrets = secrets_for(ctx, job, &request, decrypted).await?;
     timing.secrets_ms = at();
     let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
@@ -192,8 +191,10 @@ async fn program(
     config: &ContractConfig,
 ) -> Step<Program> {
     let result = async {
-        let pinned = artifact::pin(ctx, &request.code_source).await?;
-        artifact::obtain(ctx, &pinned, build_timeout(request, config)).await
+        let pinned = ctx.artifacts.pin(&request.code_source).await?;
+        ctx.artifacts
+            .obtain(&pinned, build_timeout(request, config))
+            .await
     }
     .await;
     match result {

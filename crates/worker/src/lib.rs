@@ -14,6 +14,7 @@
 //! - [`chain`]: views at final and `resolve_execution` with one nonce sequence.
 
 mod artifact;
+pub use artifact::{Artifacts, Program, ProgramError};
 pub mod chain;
 mod config;
 mod execute;
@@ -27,7 +28,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use outlayer_builder::{BuildSettings, Builder};
 use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_keystore::KeystoreClient;
 use outlayer_near_client::{NearRpc, Signer};
@@ -37,7 +37,7 @@ use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
 pub use chain::{Chain, ChainError, Resolved};
-pub use config::WorkerArgs;
+pub use config::{BuildArgs, WorkerArgs};
 pub use timing::RequestTiming;
 
 /// How long the contract's terms (prices, caps) are reused before re-reading.
@@ -57,15 +57,13 @@ pub(crate) struct Context {
     settings: WorkerArgs,
     worker_id: String,
     coordinator: CoordinatorClient,
+    artifacts: Artifacts,
     keystore: Option<KeystoreClient>,
     chain: Chain,
     runtime: Runtime,
-    builder: Builder,
-    programs: artifact::MemoryCache,
     config: Mutex<Option<(Instant, ContractConfig)>>,
     busy: AtomicUsize,
     timings: timing::Timings,
-    builds: tokio::sync::Semaphore,
     seen: seen::SeenRequests,
 }
 
@@ -159,32 +157,27 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         &settings.coordinator_url,
         settings.coordinator_token.clone(),
     );
-    let mut build = BuildSettings {
-        allow_file_repos: settings.dev_allow_file_repos,
-        ..BuildSettings::default()
-    };
-    if let Some(dir) = &settings.build_dir {
-        build.work_dir = dir.clone();
-    }
-    if let Some(home) = &settings.cargo_home {
-        build.cargo_home = home.clone();
-    }
-    let builder = Builder::new(build).map_err(|e| StartError::Setup(format!("builder: {e}")))?;
+    let builder = settings
+        .build
+        .builder()
+        .map_err(|e| StartError::Setup(format!("builder: {e}")))?;
     let runtime =
         Runtime::new(RuntimeConfig::default()).map_err(|e| StartError::Setup(e.to_string()))?;
     let worker_id = settings.worker_id();
     let ctx = Arc::new(Context {
         worker_id: worker_id.clone(),
+        artifacts: Artifacts::new(
+            Some(coordinator.clone()),
+            builder,
+            settings.build.max_builds as usize,
+        ),
         coordinator,
         keystore,
         chain,
         runtime,
-        builder,
-        programs: Default::default(),
         config: Mutex::new(None),
         busy: AtomicUsize::new(0),
         timings: Default::default(),
-        builds: tokio::sync::Semaphore::new(settings.max_builds as usize),
         seen: Default::default(),
         settings,
     });
