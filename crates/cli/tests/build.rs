@@ -50,10 +50,10 @@ async fn a_prebuilt_program_is_in_the_coordinators_cache() {
     let url = coordinator.url();
     let builds = dir.path().join("builds");
     let (repo, commit) = project();
-    let build = |path: &'static str| {
+    let build_at = |path: &'static str, commit: &str| {
         let (repo, commit, url, token, builds) = (
             repo.clone(),
-            commit.clone(),
+            commit.to_owned(),
             url.clone(),
             token.clone(),
             builds.display().to_string(),
@@ -79,6 +79,7 @@ async fn a_prebuilt_program_is_in_the_coordinators_cache() {
         })
     };
 
+    let build = |path: &'static str| build_at(path, &commit);
     let first = build("examples/echo").await.unwrap();
     assert!(first.status.success(), "{first:?}");
     let first: Value = serde_json::from_slice(&first.stdout).unwrap();
@@ -100,6 +101,24 @@ async fn a_prebuilt_program_is_in_the_coordinators_cache() {
     assert_eq!(again["cached"], true, "{again}");
     assert_eq!(again["artifact"], artifact.as_str());
     assert_eq!(again["built_ms"], Value::Null);
+
+    // A ref is pinned to its commit first (the same artifact), and the pin
+    // is shared through the coordinator with the workers.
+    let by_ref = build_at("examples/echo", "HEAD").await.unwrap();
+    assert!(by_ref.status.success(), "{by_ref:?}");
+    let by_ref: Value = serde_json::from_slice(&by_ref.stdout).unwrap();
+    assert_eq!(by_ref["artifact"], artifact.as_str(), "{by_ref}");
+    assert_eq!(by_ref["cached"], true, "{by_ref}");
+    let unpinned = outlayer_types::CodeSource::GitPackage {
+        repo: repo.clone(),
+        commit: "HEAD".into(),
+        path: "examples/echo".into(),
+        build_target: outlayer_types::BuildTarget::Wasip1,
+    };
+    assert_eq!(
+        client.pin(&unpinned.artifact_checksum()).await.unwrap(),
+        Some(commit.clone())
+    );
 
     let broken = build("examples/no-such-package").await.unwrap();
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");

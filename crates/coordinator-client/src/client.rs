@@ -313,6 +313,33 @@ impl CoordinatorClient {
         Ok(())
     }
 
+    /// The commit a branch or tag of the source with this unpinned
+    /// `artifact_checksum` was resolved to recently, if any worker shared it.
+    pub async fn pin(&self, key: &str) -> Result<Option<String>, ClientError> {
+        let path = format!("/pins/{}", segment(key)?);
+        match self.call::<SourcePin>(self.get(&path)).await {
+            Ok(pin) => Ok(Some(pin.commit)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Shares a branch or tag resolved to `commit`; a PUT of a value: retried.
+    pub async fn set_pin(&self, key: &str, commit: &str) -> Result<(), ClientError> {
+        let call = Call {
+            method: Method::PUT,
+            ..self.post(
+                &format!("/pins/{}", segment(key)?),
+                &SourcePin {
+                    commit: commit.to_owned(),
+                },
+                Repeat::Safe,
+            )
+        };
+        let _: IgnoredAny = self.call(call).await?;
+        Ok(())
+    }
+
     pub async fn stats(&self) -> Result<CoordinatorStats, ClientError> {
         self.call(self.get("/public/stats")).await
     }

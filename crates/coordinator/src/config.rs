@@ -60,17 +60,24 @@ pub struct Config {
     /// Largest JSON body.
     #[arg(long, env = "COORDINATOR_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// How long a branch or tag resolved by a worker is reused by all
+    /// workers (ms). Short: `main` moves, and a new commit must be built.
+    #[arg(long, env = "COORDINATOR_PIN_TTL_MS", default_value_t = 30_000)]
+    pub pin_ttl_ms: u64,
     /// Requests per second per client address without a token.
     #[arg(long, env = "COORDINATOR_ANON_RPS", default_value_t = 5.0)]
     pub anon_rps: f64,
     /// Burst per client address without a token.
     #[arg(long, env = "COORDINATOR_ANON_BURST", default_value_t = 10.0)]
     pub anon_burst: f64,
-    /// Requests per second per worker token.
-    #[arg(long, env = "COORDINATOR_KEYED_RPS", default_value_t = 20.0)]
+    /// Requests per second per worker token. A job costs a worker about
+    /// eight calls (claim, heartbeats, complete, the monitor's create and
+    /// cursor, ...), so this bounds a worker's jobs per second at about an
+    /// eighth of it: a guard against a runaway worker, not a throttle.
+    #[arg(long, env = "COORDINATOR_KEYED_RPS", default_value_t = 1000.0)]
     pub keyed_rps: f64,
     /// Burst per worker token.
-    #[arg(long, env = "COORDINATOR_KEYED_BURST", default_value_t = 40.0)]
+    #[arg(long, env = "COORDINATOR_KEYED_BURST", default_value_t = 2000.0)]
     pub keyed_burst: f64,
     /// Proxies whose `X-Forwarded-For` is believed (comma-separated addresses).
     #[arg(long, env = "COORDINATOR_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -88,33 +95,25 @@ pub struct Config {
 }
 
 impl Config {
-    /// Settings for tests and `outlayer dev`: everything local, nothing shared.
+    /// Settings for tests and `outlayer dev`: the flags' defaults (the only
+    /// copy of them), any free loopback port, SQLite under `data_dir`. The
+    /// environment is not read, so a `DATABASE_URL` in the shell cannot
+    /// point a test at a real database.
     pub fn local(data_dir: PathBuf) -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: None,
-            data_dir,
-            redis_url: None,
-            redis_prefix: "outlayer".into(),
-            keystore_url: None,
-            keystore_token: None,
-            insecure_no_auth: false,
-            lease_ms: 120_000,
-            max_attempts: 3,
-            max_poll_ms: 30_000,
-            reconcile_ms: 2_000,
-            requeue_ms: 10_000,
-            artifact_cache_bytes: 2 << 30,
-            max_artifact_bytes: 64 << 20,
-            max_body_bytes: 1 << 20,
-            anon_rps: 5.0,
-            anon_burst: 10.0,
-            keyed_rps: 20.0,
-            keyed_burst: 40.0,
-            trusted_proxies: Vec::new(),
-            worker_timeout_ms: 60_000,
-            monitor_max_lag_ms: 120_000,
-        }
+        use clap::{Args, FromArgMatches};
+        let command =
+            Self::augment_args(clap::Command::new("coordinator")).mut_args(|arg| arg.env(None));
+        let argv: [std::ffi::OsString; 5] = [
+            "coordinator".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data-dir".into(),
+            data_dir.into(),
+        ];
+        let matches = command
+            .try_get_matches_from(argv)
+            .expect("the coordinator's defaults parse");
+        Self::from_arg_matches(&matches).expect("the coordinator's defaults parse")
     }
 
     /// The store URL: PostgreSQL when given, else SQLite in the data directory.
@@ -134,5 +133,22 @@ impl Config {
 
     pub fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_settings_are_the_flag_defaults_on_a_free_port() {
+        let config = Config::local("/tmp/c".into());
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/c"));
+        assert_eq!(config.database_url, None);
+        assert_eq!(config.redis_url, None);
+        assert!(!config.insecure_no_auth);
+        assert_eq!(config.lease_ms, 120_000);
+        assert_eq!(config.max_attempts, 3);
     }
 }

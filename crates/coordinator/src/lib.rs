@@ -20,6 +20,7 @@ mod http;
 pub mod keystore;
 pub mod metrics;
 pub mod openapi;
+pub mod pins;
 pub mod queue;
 pub mod ratelimit;
 pub mod service;

@@ -160,6 +160,7 @@ fn schemas() -> Value {
             "version": { "type": ["string", "null"] } })),
         "WorkerInfo": { "type": "object" },
         "BlockCursor": object(&["block_height"], json!({ "block_height": u64_ })),
+        "SourcePin": object(&["commit"], json!({ "commit": { "type": "string", "pattern": "^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$" } })),
         "JobInfo": { "type": "object", "properties": { "job_id": u64_, "request_id": u64_,
             "job_type": job_type, "state": state, "attempt": u64_ } },
         "JobsPage": { "type": "object", "properties": {
@@ -217,6 +218,11 @@ fn build() -> Value {
                 "parameters": [cursor_param],
                 "get": worker_op("The event monitor's last handled block", None, ("200", ok("BlockCursor")), &["400", "404"]),
                 "put": worker_op("Move the event monitor's cursor", Some("BlockCursor"), ("200", ok("BlockCursor")), &["400"])
+            },
+            "/pins/{key}": {
+                "parameters": [path_param("key", json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }))],
+                "get": worker_op("The commit a branch or tag of this source was recently resolved to", None, ("200", ok("SourcePin")), &["400", "404"]),
+                "put": worker_op("Share a branch or tag resolved to a commit (kept --pin-ttl-ms)", Some("SourcePin"), ("200", ok("SourcePin")), &["400"])
             },
             "/health": { "get": public_op("Liveness", ("200", ok("Ok")), &[]) },
             "/health/detailed": { "get": public_op("Store, queue, keystore, workers, monitor", ("200", ok("HealthReport")), &["503"]) },

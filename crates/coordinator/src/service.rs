@@ -30,6 +30,7 @@ pub struct Coordinator {
     pub limiter: RateLimiter,
     pub metrics: Metrics,
     pub keystore: Option<KeystoreProxy>,
+    pub pins: crate::pins::Pins,
     /// Set when shutting down, so long polls return at once instead of
     /// holding up the graceful shutdown.
     stopping: AtomicBool,
@@ -65,6 +66,7 @@ impl Coordinator {
             .keystore_url
             .as_deref()
             .map(|url| KeystoreProxy::new(url, config.keystore_token.clone()));
+        let pins = crate::pins::Pins::new(Duration::from_millis(config.pin_ttl_ms));
         Ok(Arc::new(Self {
             config,
             store,
@@ -73,6 +75,7 @@ impl Coordinator {
             limiter,
             metrics: Metrics::default(),
             keystore,
+            pins,
             stopping: AtomicBool::new(false),
         }))
     }

@@ -474,11 +474,49 @@ async fn compile_then_execute(backend: Backend) {
     harness.stop().await;
 }
 
+/// A branch one worker resolved is shared with the others for the pin TTL:
+/// a request for it whose pinned build is cached needs no compile job; once
+/// the pin is stale, the branch is looked up again (it may have moved).
+async fn branch_pins(backend: Backend) {
+    let harness = Harness::start(backend, |c| c.pin_ttl_ms = 400).await;
+    let client = &harness.client;
+    let main = github_request(1, "main").code_source;
+    let key = main.artifact_checksum();
+    let commit = "a".repeat(40);
+    assert_eq!(client.pin(&key).await.unwrap(), None);
+    let refused = client.set_pin(&key, "main").await.unwrap_err();
+    assert_eq!(refused.status(), Some(400), "{refused}");
+    assert!(client.set_pin("not-a-key", &commit).await.is_err());
+    client.set_pin(&key, &commit).await.unwrap();
+    assert_eq!(client.pin(&key).await.unwrap(), Some(commit.clone()));
+
+    let pinned = main.with_commit(&commit).artifact_checksum();
+    client
+        .upload_artifact(&pinned, b"\0asm\x01\0\0\0".to_vec())
+        .await
+        .unwrap();
+    let created = client
+        .create_execution(&github_request(1, "main"))
+        .await
+        .unwrap();
+    assert_eq!(created.first_job, JobType::Execute, "pinned and cached");
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(client.pin(&key).await.unwrap(), None);
+    let created = client
+        .create_execution(&github_request(2, "main"))
+        .await
+        .unwrap();
+    assert_eq!(created.first_job, JobType::Compile, "the pin is stale");
+    harness.stop().await;
+}
+
 both_backends!(
     race,
     race_claim_any,
     lease_expiry,
     durability,
     idempotent_creation,
-    compile_then_execute
+    compile_then_execute,
+    branch_pins
 );

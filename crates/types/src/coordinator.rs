@@ -344,6 +344,15 @@ pub struct BlockCursor {
     pub block_height: u64,
 }
 
+/// `GET|PUT /pins/{key}`: a source's branch or tag resolved to a commit,
+/// shared by the workers for a short time (the coordinator's `--pin-ttl-ms`).
+/// The key is the unpinned source's `artifact_checksum`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcePin {
+    pub commit: String,
+}
+
 /// One job in the public recent-jobs listing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobInfo {

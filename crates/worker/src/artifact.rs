@@ -83,12 +83,33 @@ impl Artifacts {
         }
     }
 
-    /// `source` pinned to a commit (branches resolved now).
+    /// `source` pinned to a commit: a branch or tag another worker resolved
+    /// moments ago (the coordinator keeps it briefly), else resolved now and
+    /// shared.
     pub async fn pin(&self, source: &CodeSource) -> Result<CodeSource, ProgramError> {
-        self.builder
+        let unpinned = source
+            .commit()
+            .is_some_and(|commit| !outlayer_types::is_commit_hash(commit));
+        let key = source.artifact_checksum();
+        if let (true, Some(coordinator)) = (unpinned, &self.coordinator) {
+            match coordinator.pin(&key).await {
+                Ok(Some(commit)) => return Ok(source.with_commit(&commit)),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "reading a shared pin failed; resolving here"),
+            }
+        }
+        let pinned = self
+            .builder
             .resolve(source)
             .await
-            .map_err(|e| classify(e, 0))
+            .map_err(|e| classify(e, 0))?;
+        if let (true, Some(coordinator), Some(commit)) =
+            (unpinned, &self.coordinator, pinned.commit())
+            && let Err(e) = coordinator.set_pin(&key, commit).await
+        {
+            tracing::warn!(error = %e, "sharing a pin failed");
+        }
+        Ok(pinned)
     }
 
     /// The program for a pinned source: cached, or built within `build_timeout`.

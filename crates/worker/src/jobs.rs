@@ -1,5 +1,6 @@
-//! The job loop: long-poll → claim → compile or execute → complete, with the
-//! lease extended while the work runs. Shutdown lets the job in hand finish.
+//! The job loop: claim what is pending, else long-poll for an offer and
+//! claim it → compile or execute → complete, with the lease extended while
+//! the work runs. Shutdown lets the job in hand finish.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,31 +20,47 @@ pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
+        // The store is the truth and the queue only a hint: take whatever
+        // is pending first, so a backlog drains at full speed even when
+        // wake-ups were lost (coordinator restarted, Redis flushed) or
+        // several loops were offered the same job.
+        if let Some(job) = claim(&ctx, None).await {
+            handle(&ctx, job).await;
+            continue;
+        }
         let offer = tokio::select! {
             offer = ctx.coordinator.poll(&ctx.worker_id, &CAPABILITIES, ctx.settings.poll_ms) => offer,
             _ = stop.changed() => return,
         };
-        let job_id = match offer {
-            Ok(Some(offer)) => Some(offer.job_id),
-            Ok(None) => continue,
+        match offer {
+            Ok(Some(offer)) => {
+                if let Some(job) = claim(&ctx, Some(offer.job_id)).await {
+                    handle(&ctx, job).await;
+                }
+            }
+            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "poll failed");
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
             }
-        };
-        match ctx
-            .coordinator
-            .claim(&ctx.worker_id, job_id, &CAPABILITIES)
-            .await
-        {
-            Ok(job) => handle(&ctx, job).await,
-            // Another worker was quicker, or nothing is left.
-            Err(e) if e.is_conflict() || e.is_not_found() => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "claim failed");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+        }
+    }
+}
+
+/// Claims the offered job, or the oldest pending one; `None` when another
+/// worker was quicker or nothing is pending.
+async fn claim(ctx: &Context, job_id: Option<u64>) -> Option<ClaimedJob> {
+    match ctx
+        .coordinator
+        .claim(&ctx.worker_id, job_id, &CAPABILITIES)
+        .await
+    {
+        Ok(job) => Some(job),
+        Err(e) if e.is_conflict() || e.is_not_found() => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "claim failed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            None
         }
     }
 }

@@ -46,6 +46,7 @@ pub const ROUTES: &[&str] = &[
     "/locks/release",
     "/workers/heartbeat",
     "/monitor/cursor/{name}",
+    "/pins/{key}",
     "/health",
     "/health/detailed",
     "/public/stats",

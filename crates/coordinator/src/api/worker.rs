@@ -36,6 +36,7 @@ pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
         .route("/locks/release", post(release_lock))
         .route("/workers/heartbeat", post(worker_heartbeat))
         .route("/monitor/cursor/{name}", get(get_cursor).put(set_cursor))
+        .route("/pins/{key}", get(get_pin).put(set_pin))
 }
 
 /// Identifiers (worker ids, lock keys, cursor names) are shown in listings
@@ -67,9 +68,17 @@ async fn create_execution(
     if i64::try_from(request.context.request_id).is_err() {
         return Err(Error::BadRequest("request_id out of range".into()));
     }
-    let checksum = request.code_source.artifact_checksum();
-    let cached =
-        request.code_source.needs_build() && c.artifacts.exists(&checksum).await?.is_some();
+    // A branch a worker pinned moments ago is looked up at that commit, so
+    // a cached build of it needs no compile job.
+    let source = &request.code_source;
+    let checksum = match source
+        .commit()
+        .and_then(|_| c.pins.get(&source.artifact_checksum()))
+    {
+        Some(commit) => source.with_commit(&commit).artifact_checksum(),
+        None => source.artifact_checksum(),
+    };
+    let cached = source.needs_build() && c.artifacts.exists(&checksum).await?.is_some();
     let created = c.store.create_request(&request, cached, now_ms()).await?;
     if created.created {
         c.metrics.request_created();
@@ -352,5 +361,44 @@ async fn set_cursor(
     c.store
         .set_cursor(&name, body.block_height, now_ms())
         .await?;
+    Ok(Json(body))
+}
+
+/// Pin keys are artifact checksums: 64 lowercase hex digits.
+fn check_pin_key(key: &str) -> Result<()> {
+    if key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(
+            "a pin key is a source's artifact checksum (64 lowercase hex digits)".into(),
+        ))
+    }
+}
+
+async fn get_pin(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<SourcePin>> {
+    check_pin_key(&key)?;
+    match c.pins.get(&key) {
+        Some(commit) => Ok(Json(SourcePin { commit })),
+        None => Err(Error::NotFound(format!("no recent pin for {key}"))),
+    }
+}
+
+async fn set_pin(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<SourcePin>,
+) -> Result<Json<SourcePin>> {
+    check_pin_key(&key)?;
+    if !outlayer_types::is_commit_hash(&body.commit) {
+        return Err(Error::BadRequest(
+            "commit must be a full commit hash (40 or 64 hex digits)".into(),
+        ));
+    }
+    c.pins.set(&key, &body.commit.to_ascii_lowercase());
     Ok(Json(body))
 }
