@@ -77,6 +77,13 @@ impl Command {
     }
 }
 
+/// Colour only on a terminal, and never when `NO_COLOR` is set
+/// (<https://no-color.org>): escape codes in a piped log are noise.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
 /// Exit status for usage and configuration errors.
 const USAGE_ERROR: u8 = 2;
 
@@ -89,6 +96,7 @@ fn main() -> ExitCode {
             }),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
