@@ -108,14 +108,14 @@ impl ClientError {
     pub(crate) fn from_response(status: u16, body: &[u8]) -> Self {
         let api_error = serde_json::from_slice::<ApiError>(body).ok();
         if (500..600).contains(&status) {
-            let message = api_error.map_or_else(|| quote(body), |e| e.error);
+            let message = api_error.map_or_else(|| quote(body), message_of);
             return Self::Unavailable { status, message };
         }
         match api_error {
             Some(e) if (400..500).contains(&status) => Self::Refused {
                 status,
                 code: ErrorCode::from_status(status),
-                message: e.error,
+                message: message_of(e),
             },
             _ => Self::unexpected(status, body),
         }
@@ -150,6 +150,15 @@ fn quote(body: &[u8]) -> String {
         format!("{text}… ({} bytes)", body.len())
     } else {
         text.into_owned()
+    }
+}
+
+/// The readable part of an error body (older coordinators sent only `error`).
+pub(crate) fn message_of(error: ApiError) -> String {
+    if error.message.is_empty() {
+        error.error
+    } else {
+        error.message
     }
 }
 

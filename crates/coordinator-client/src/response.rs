@@ -23,11 +23,11 @@ impl RawResponse {
             .map_err(|_| ClientError::unexpected(self.status.as_u16(), &self.body))
     }
 
-    /// The message of an error response: the coordinator's `error` field, or
-    /// the body as text when it is not the coordinator's.
+    /// The message of an error response: the coordinator's `message` field,
+    /// or the body as text when it is not the coordinator's.
     pub fn error_message(&self) -> String {
         self.json::<ApiError>()
-            .map(|e| e.error)
+            .map(crate::error::message_of)
             .unwrap_or_else(|_| String::from_utf8_lossy(&self.body).into_owned())
     }
 

@@ -41,7 +41,8 @@ fn api_error(status: u16, message: &str) -> Reply {
     json(
         status,
         &ApiError {
-            error: message.into(),
+            error: "some_code".into(),
+            message: message.into(),
         },
     )
 }

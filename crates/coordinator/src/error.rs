@@ -67,7 +67,11 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        let mut response = (status, axum::Json(ApiError { error: message })).into_response();
+        let body = ApiError {
+            error: outlayer_http::code_for(status).to_owned(),
+            message,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -99,7 +99,9 @@ fn schemas() -> Value {
         "properties": { "job_id": u64_, "job_type": job_type, "request_id": u64_ } });
     let check = json!({ "type": "object", "properties": { "status": health_status, "detail": { "type": "string" } } });
     json!({
-        "ApiError": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
+        "ApiError": { "type": "object", "required": ["error", "message"], "properties": {
+            "error": { "type": "string", "description": "bad_request, unauthorized, not_found, method_not_allowed, conflict, payload_too_large, rate_limited, unavailable, internal" },
+            "message": { "type": "string" } } },
         "ExecutionRequest": {
             "type": "object",
             "description": "outlayer_types::ExecutionRequest (the execution_requested event's data)",

@@ -237,6 +237,21 @@ async fn bad_input(backend: Backend) {
             json_headers(),
             400,
         ),
+        // Answers the framework makes itself get the same body.
+        (
+            Method::DELETE,
+            "/jobs/poll".into(),
+            None,
+            HeaderMap::new(),
+            405,
+        ),
+        (
+            Method::POST,
+            "/executions".into(),
+            Some("x".repeat(2 << 20)),
+            json_headers(),
+            413,
+        ),
     ];
     for (method, path, body, headers, expected) in cases {
         let (status, _, value) = send(
@@ -248,8 +263,17 @@ async fn bad_input(backend: Backend) {
         )
         .await;
         assert_eq!(status.as_u16(), expected, "{method} {path}: {value}");
+        let code = match expected {
+            400 => "bad_request",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            409 => "conflict",
+            413 => "payload_too_large",
+            other => panic!("no code listed for {other}"),
+        };
+        assert_eq!(value["error"], code, "{method} {path}: {value}");
         assert!(
-            value["error"].as_str().is_some_and(|m| !m.is_empty()),
+            value["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{method} {path} has a message: {value}"
         );
     }

@@ -106,11 +106,14 @@ pub fn app(keystore: Keystore) -> Router {
         .route("/health", get(health))
         .route("/pubkey", post(pubkey))
         .route("/decrypt", post(decrypt))
+        .fallback(outlayer_http::no_such_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
+        // 405s, body-limit rejections and timeouts in the one error shape.
+        .layer(axum::middleware::from_fn(outlayer_http::json_errors))
         .with_state(keystore)
 }
 

@@ -670,8 +670,30 @@ async fn malformed_and_oversized_bodies_are_refused() {
     .await;
     assert_eq!((status, body.unwrap().error.as_str()), (400, "bad_request"));
 
-    let (status, _) = post_decrypt(&h, vec![b' '; 300 * 1024]).await;
-    assert_eq!(status, 413);
+    let (status, body) = post_decrypt(&h, vec![b' '; 300 * 1024]).await;
+    assert_eq!(
+        (status, body.unwrap().error.as_str()),
+        (413, "payload_too_large")
+    );
+
+    // Unknown routes and methods answer in the same shape.
+    let http = reqwest::Client::new();
+    for (method, path, expected, code) in [
+        (reqwest::Method::GET, "/decrypt", 405, "method_not_allowed"),
+        (reqwest::Method::GET, "/no/such/route", 404, "not_found"),
+    ] {
+        let response = http
+            .request(method, format!("{}{path}", h.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{path}");
+        let body: KeystoreErrorBody =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(body.error, code, "{path}");
+        assert!(!body.message.is_empty(), "{path}");
+    }
 }
 
 #[tokio::test]

@@ -434,8 +434,12 @@ pub struct HealthReport {
     pub monitor: HealthCheck,
 }
 
-/// The body of every error response.
+/// The body of every error response: a code (`bad_request`, `not_found`,
+/// `conflict`, `payload_too_large`, `rate_limited`, `method_not_allowed`,
+/// `unauthorized`, `unavailable`, `internal`) and a readable message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
+    #[serde(default)]
+    pub message: String,
 }

@@ -67,7 +67,7 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
     Router::new()
         .merge(worker::router(coordinator.config.max_artifact_bytes))
         .merge(public::router())
-        .fallback(|| async { Error::NotFound("no such route".into()) })
+        .fallback(outlayer_http::no_such_route)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             coordinator.clone(),
@@ -79,6 +79,9 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(coordinator.config.max_poll_ms) + REQUEST_TIMEOUT_MARGIN,
         ))
+        // Outermost but tracing: 405s, body-limit rejections and timeouts
+        // get the JSON error body too.
+        .layer(middleware::from_fn(outlayer_http::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(coordinator)
 }
