@@ -2,7 +2,7 @@
 //! 1 yoctoNEAR attached: function-call access keys cannot attach deposits,
 //! so only a full-access key of the owner can make these calls.
 
-use near_sdk::{AccountId, assert_one_yocto, env, near};
+use near_sdk::{AccountId, NearToken, Promise, assert_one_yocto, env, near};
 use outlayer_types::U128;
 
 use crate::{Contract, ContractExt};
@@ -40,11 +40,19 @@ impl Contract {
                 "only {available} yoctoNEAR of fees can be withdrawn"
             ));
         }
+        if amount.0 == 0 {
+            return;
+        }
         self.stats.fees_withdrawn += amount.0;
-        Self::transfer(
-            receiver_id.unwrap_or_else(|| self.owner_id.clone()),
-            amount.0,
-        );
+        let receiver_id = receiver_id.unwrap_or_else(|| self.owner_id.clone());
+        Promise::new(receiver_id.clone())
+            .transfer(NearToken::from_yoctonear(amount.0))
+            .then(
+                Self::ext(env::current_account_id())
+                    .with_static_gas(crate::refunds::TRANSFER_CALLBACK_GAS)
+                    .on_fee_withdrawal(receiver_id, amount),
+            )
+            .detach();
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod events;
 pub mod pricing;
+pub mod refunds;
 pub mod requests;
 pub mod secrets;
 pub mod settlement;
@@ -63,6 +64,10 @@ pub struct Contract {
     /// Each account's profiles, for `list_user_secrets`.
     user_secrets: LookupMap<AccountId, Vec<SecretId>>,
     stats: Stats,
+    /// Money whose transfer failed, by the account it was for
+    /// ([`refunds`]); `unclaimed_total` is their sum.
+    unclaimed: LookupMap<AccountId, u128>,
+    unclaimed_total: u128,
 }
 
 #[near]
@@ -70,7 +75,7 @@ impl Contract {
     #[init]
     pub fn new(owner_id: AccountId, operator_id: Option<AccountId>) -> Self {
         Self {
-            version: StateVersion::V1,
+            version: StateVersion::V2,
             operator_id: operator_id.unwrap_or_else(|| owner_id.clone()),
             owner_id,
             paused: false,
@@ -83,20 +88,29 @@ impl Contract {
             secrets: LookupMap::new(StorageKey::Secrets),
             user_secrets: LookupMap::new(StorageKey::UserSecrets),
             stats: Stats::default(),
+            unclaimed: LookupMap::new(StorageKey::Unclaimed),
+            unclaimed_total: 0,
         }
     }
 
     /// Run after deploying new code (in the same batch, by the contract
     /// account): reads the stored layout and converts it to the current one.
-    /// Version 1 is the only layout so far; a new layout adds its old struct
-    /// and a match arm here.
+    /// The first byte of the state is the layout version.
     #[private]
     #[init(ignore_state)]
     pub fn migrate() -> Self {
-        let state: Self =
-            env::state_read().unwrap_or_else(|| env::panic_str("no state to migrate"));
-        match state.version {
-            StateVersion::V1 => state,
+        let bytes =
+            env::storage_read(b"STATE").unwrap_or_else(|| env::panic_str("no state to migrate"));
+        let version: StateVersion = near_sdk::borsh::from_slice(&bytes[..1])
+            .unwrap_or_else(|_| env::panic_str("unknown state layout"));
+        match version {
+            StateVersion::V1 => {
+                let old: storage::ContractV1 = near_sdk::borsh::from_slice(&bytes)
+                    .unwrap_or_else(|_| env::panic_str("state is not layout 1"));
+                old.into_current()
+            }
+            StateVersion::V2 => near_sdk::borsh::from_slice(&bytes)
+                .unwrap_or_else(|_| env::panic_str("state is not layout 2")),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! the caller or the owner can cancel a request that never settled.
 
 use near_sdk::serde_json::{self, json};
-use near_sdk::{AccountId, GasWeight, NearToken, Promise, YieldId, env, near, require};
+use near_sdk::{AccountId, GasWeight, Promise, YieldId, env, near, require};
 use outlayer_types::{
     CodeSource, ExecutionContext, ExecutionOutput, ExecutionRequest, ExecutionResponse, Pricing,
     ResourceLimits, ResponseFormat, SecretsRef, U128, check_profile_name,
@@ -303,15 +303,6 @@ impl Contract {
         self.pricing
             .estimate(limits, self.max_limits.max_compile_seconds)
             .unwrap_or_else(|| env::panic_str("the estimated cost overflows"))
-    }
-
-    /// Pays `amount` to `to`, unless there is nothing to pay.
-    pub(crate) fn transfer(to: AccountId, amount: u128) {
-        if amount > 0 {
-            Promise::new(to)
-                .transfer(NearToken::from_yoctonear(amount))
-                .detach();
-        }
     }
 }
 

@@ -100,7 +100,7 @@ impl Contract {
             self.user_secrets.insert(key.owner.clone(), ids);
         }
         let refund = entry.storage_deposit + env::attached_deposit().as_yoctonear();
-        Self::transfer(key.owner, refund);
+        self.refund(key.owner, refund, None, false);
     }
 
     /// The stored profile, as the keystore reads it before decrypting.
@@ -227,7 +227,7 @@ impl Contract {
         entry.storage_deposit = required;
         entry.storage_bytes = bytes;
         self.secrets.insert(key.clone(), entry);
-        Self::transfer(key.owner, available - required);
+        self.refund(key.owner, available - required, None, false);
     }
 
     /// The bytes a profile holds in state once `entry` is written: its

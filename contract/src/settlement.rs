@@ -145,7 +145,14 @@ impl Contract {
         };
         self.stats.total_charged += settlement.charged;
         self.stats.total_refunded += settlement.refunded;
-        Self::transfer(request.payer_account_id, settlement.refunded);
+        // The payer may be any account the caller named; if it cannot take
+        // the refund, the caller who paid the deposit gets it.
+        self.refund(
+            request.payer_account_id,
+            settlement.refunded,
+            Some(request.context.predecessor_id.clone()),
+            true,
+        );
         crate::events::execution_completed(ExecutionCompleted {
             request_id,
             success: error.is_none(),

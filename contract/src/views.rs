@@ -30,7 +30,8 @@ impl Contract {
     }
 
     pub fn get_stats(&self) -> ContractStats {
-        self.stats.to_view(u64::from(self.requests.len()))
+        self.stats
+            .to_view(u64::from(self.requests.len()), self.unclaimed_total)
     }
 
     /// A pending request; `None` once settled.

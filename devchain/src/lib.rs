@@ -26,7 +26,15 @@ pub use chain::{Block, Chain, ChainConfig, FinalStatus, GAS_PRICE};
 pub use genesis::{Genesis, GenesisAccounts, ONE_NEAR};
 pub use server::{Devchain, DevchainConfig, Shared};
 
-/// Where `scripts/build-contract` writes the contract wasm in this repository.
+/// Where `scripts/build-contract` writes the contract wasm in this repository:
+/// `OUTLAYER_CONTRACT_WASM` when set, else next to the checkout this was
+/// built from. (Clones sharing one target directory reuse each other's
+/// binaries, and with them this compile-time path: `outlayer dev` and the
+/// tests name the wasm of their own checkout.)
 pub fn contract_wasm_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract/res/outlayer_contract.wasm")
+    match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
+        Some(path) => path.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../contract/res/outlayer_contract.wasm"),
+    }
 }

@@ -317,3 +317,47 @@ fn gas_constants_have_headroom() {
     );
     assert!(resolve_gas < 30_000_000_000_000);
 }
+
+/// A refund to a payer that does not exist fails in nearcore's runtime
+/// (`AccountDoesNotExist`) and comes back to the contract; the contract sends
+/// it on to the caller who paid. Nothing is kept, nothing created or lost.
+#[test]
+fn a_refund_to_a_missing_payer_goes_to_the_caller() {
+    let Some(mut local) = Local::start() else {
+        return;
+    };
+    local.set_test_pricing();
+    let supply = |l: &Local| l.chain.state.total_balance() + l.chain.total_burnt;
+    let supply_before = supply(&local);
+    let alice_before = local.user_balance("alice");
+    let mut args = request_args();
+    args["payer_account_id"] = json!("ghost.test.near");
+    let request = local.send("alice", "request_execution", args, PAID, 300);
+    local.resolve("operator", answer_42());
+    assert!(matches!(local.settle(&request), FinalStatus::Success(_)));
+
+    let logs = local.logs(&request);
+    let event = completed_event(&logs);
+    let charged: u128 = event["charged"].as_str().unwrap().parse().unwrap();
+    let refunded: u128 = event["refunded"].as_str().unwrap().parse().unwrap();
+    assert_eq!(charged + refunded, PAID);
+    let failed = logs
+        .iter()
+        .find(|l| l.contains("\"refund_failed\""))
+        .expect("a refund_failed event");
+    assert!(
+        failed.contains(&format!(
+            r#""account_id":"ghost.test.near","amount":"{refunded}","redirected_to":"alice.test.near""#
+        )),
+        "{failed}"
+    );
+    assert_eq!(
+        alice_before - local.user_balance("alice"),
+        charged + local.burnt(&request),
+        "alice got the refund"
+    );
+    let stats = local.view("get_stats", json!({}));
+    assert_eq!(stats["unclaimed_refunds"], json!("0"));
+    assert_eq!(stats["total_refunded"], json!(refunded.to_string()));
+    assert_eq!(supply(&local), supply_before);
+}

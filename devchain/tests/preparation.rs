@@ -8,7 +8,7 @@ use near_parameters::vm::VMKind;
 use near_vm_runner::prepare::prepare_contract;
 
 /// The public API: every method must be an export of the wasm.
-const EXPORTED: [&str; 28] = [
+const EXPORTED: [&str; 32] = [
     "new",
     "migrate",
     "request_execution",
@@ -32,6 +32,10 @@ const EXPORTED: [&str; 28] = [
     "set_operator",
     "set_paused",
     "withdraw_fees",
+    "on_fee_withdrawal",
+    "on_refund",
+    "claim_refund",
+    "get_unclaimed_refund",
     "get_config",
     "get_stats",
     "get_request",

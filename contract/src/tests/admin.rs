@@ -182,7 +182,7 @@ fn fees_can_be_withdrawn_up_to_what_was_charged() {
             "cancelled": 0,
             "total_charged": "1000",
             "total_refunded": (SMALL_ESTIMATE - 1_000).to_string(),
-            "fees_withdrawn": "1000"
+            "fees_withdrawn": "1000", "unclaimed_refunds": "0"
         })
     );
 }

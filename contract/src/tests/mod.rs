@@ -5,6 +5,7 @@
 
 mod admin;
 mod money;
+mod refunds;
 mod requests;
 mod secrets;
 mod settlement;
@@ -236,7 +237,7 @@ fn init_sets_roles_and_defaults() {
             "stale_after_blocks": 300,
             "min_request_tgas": 100,
             "large_input_bytes": 10240,
-            "state_version": 1
+            "state_version": 2
         })
     );
     assert_eq!(
@@ -264,12 +265,14 @@ fn borsh_layout_is_frozen() {
     use crate::{StateVersion, StorageKey};
     let tag = |v: Vec<u8>| v[0];
     assert_eq!(near_sdk::borsh::to_vec(&StateVersion::V1).unwrap(), vec![0]);
+    assert_eq!(near_sdk::borsh::to_vec(&StateVersion::V2).unwrap(), vec![1]);
     let keys = [
         StorageKey::Requests,
         StorageKey::LargeInputs,
         StorageKey::Outputs,
         StorageKey::Secrets,
         StorageKey::UserSecrets,
+        StorageKey::Unclaimed,
     ];
     for (i, key) in keys.iter().enumerate() {
         assert_eq!(tag(near_sdk::borsh::to_vec(key).unwrap()), i as u8);

@@ -37,8 +37,12 @@ pub struct ContractStats {
     pub timed_out: u64,
     pub cancelled: u64,
     pub total_charged: U128,
+    /// Refunds that reached an account (a failed one is taken back out).
     pub total_refunded: U128,
     pub fees_withdrawn: U128,
+    /// Money whose transfer failed, kept for its owners to claim
+    /// (`claim_refund`); never withdrawable as fees.
+    pub unclaimed_refunds: U128,
 }
 
 /// `get_request` / `get_pending_requests`: a pending request as the worker

@@ -52,12 +52,25 @@ pub struct ExecutionCompleted {
     pub refunded: U128,
 }
 
+/// The `refund_failed` event's data: a transfer the contract made did not
+/// reach `account_id` (it does not exist, or no longer does). The money went
+/// to `redirected_to` instead (the account that paid), or, when that is
+/// `None`, is kept for `account_id` to take with `claim_refund`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundFailed {
+    pub account_id: AccountId,
+    pub amount: U128,
+    #[serde(default)]
+    pub redirected_to: Option<AccountId>,
+}
+
 /// One OutLayer event, as found in a receipt's logs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum OutlayerEvent {
     ExecutionRequested(Vec<ExecutionRequest>),
     ExecutionCompleted(Vec<ExecutionCompleted>),
+    RefundFailed(Vec<RefundFailed>),
 }
 
 #[derive(Serialize, Deserialize)]

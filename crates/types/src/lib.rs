@@ -23,7 +23,7 @@ pub use amount::U128;
 pub use contract::{ContractConfig, ContractStats, RequestView, SecretsSummary};
 pub use events::{
     EVENT_LOG_PREFIX, EVENT_STANDARD, EVENT_VERSION, ExecutionCompleted, ExecutionRequest,
-    OutlayerEvent,
+    OutlayerEvent, RefundFailed,
 };
 pub use execution::{
     BuildTarget, CodeSource, ExecutionContext, ExecutionOutput, ExecutionResponse, ResourceLimits,

@@ -208,7 +208,7 @@ fn contract_views_json() {
         json!({
             "total_requests": 0, "pending_requests": 0, "succeeded": 0, "failed": 0,
             "timed_out": 0, "cancelled": 0, "total_charged": "5", "total_refunded": "0",
-            "fees_withdrawn": "0"
+            "fees_withdrawn": "0", "unclaimed_refunds": "0"
         })
     );
     let summary = SecretsSummary {

@@ -309,6 +309,17 @@ fn events_are_nep297_log_lines() {
         OutlayerEvent::from_log_line(&line).unwrap().unwrap(),
         completed
     );
+    let kept = OutlayerEvent::RefundFailed(vec![outlayer_types::RefundFailed {
+        account_id: "ghost.near".parse().unwrap(),
+        amount: U128(90),
+        redirected_to: Some("alice.near".parse().unwrap()),
+    }]);
+    let line = kept.to_log_line();
+    assert_eq!(
+        line,
+        r#"EVENT_JSON:{"standard":"near-outlayer","version":"1.0.0","event":"refund_failed","data":[{"account_id":"ghost.near","amount":"90","redirected_to":"alice.near"}]}"#
+    );
+    assert_eq!(OutlayerEvent::from_log_line(&line).unwrap().unwrap(), kept);
     assert!(OutlayerEvent::from_log_line("plain log").is_none());
     assert!(
         OutlayerEvent::from_log_line(

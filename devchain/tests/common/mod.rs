@@ -12,7 +12,12 @@ pub const TGAS: u64 = 1_000_000_000_000;
 /// The built contract, or `None` (test skipped) when it has not been built;
 /// `scripts/test` sets `OUTLAYER_REQUIRE_CONTRACT_WASM=1` so it must exist there.
 pub fn contract_wasm() -> Option<Vec<u8>> {
-    let path = outlayer_devchain::contract_wasm_path();
+    // Cargo names this checkout at run time; the compile-time path may be
+    // another clone's when clones share a target directory.
+    let path = match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(dir) => std::path::Path::new(&dir).join("../contract/res/outlayer_contract.wasm"),
+        None => outlayer_devchain::contract_wasm_path(),
+    };
     match std::fs::read(&path) {
         Ok(code) => Some(code),
         Err(_) => {
