@@ -12,8 +12,8 @@ use outlayer_types::{
 
 use crate::settlement::Outcome;
 use crate::{
-    CALLBACK_GAS, Contract, ContractExt, LARGE_INPUT_BYTES, MAX_ERROR_BYTES,
-    MAX_YIELD_PAYLOAD_BYTES, MIN_REQUEST_GAS, STALE_AFTER_BLOCKS,
+    CALLBACK_GAS, Contract, ContractExt, MAX_ERROR_BYTES, MAX_YIELD_PAYLOAD_BYTES, MIN_REQUEST_GAS,
+    STALE_AFTER_BLOCKS,
 };
 
 /// A pending request as the contract keeps it until settlement.
@@ -119,7 +119,9 @@ impl Contract {
         let args = json!({ "request_id": request_id }).to_string();
         let (promise, yield_id) =
             Promise::new_yield("on_execution_response", args, CALLBACK_GAS, GasWeight(1));
-        let input_in_state = input_len >= LARGE_INPUT_BYTES as usize;
+        let input_in_state = input_data
+            .as_deref()
+            .is_some_and(outlayer_types::limits::input_in_state);
         let (input_data, large_input) = if input_in_state {
             (None, input_data)
         } else {

@@ -14,8 +14,8 @@ use outlayer_types::{
 
 use crate::{Contract, ContractExt, StorageKey};
 
-/// Longest ciphertext accepted (base64 text).
-pub const MAX_SECRETS_BASE64_BYTES: usize = 32 * 1024;
+/// Longest ciphertext accepted (base64 text), defined once in `outlayer-types`.
+pub const MAX_SECRETS_BASE64_BYTES: usize = outlayer_types::limits::MAX_SECRETS_BLOB_BASE64;
 /// Most profiles one account may hold (the index is one list per account).
 pub const MAX_PROFILES_PER_ACCOUNT: usize = 100;
 /// Page size of `list_user_secrets` when none is given, and its maximum.

@@ -361,3 +361,30 @@ fn a_refund_to_a_missing_payer_goes_to_the_caller() {
     assert_eq!(stats["total_refunded"], json!(refunded.to_string()));
     assert_eq!(supply(&local), supply_before);
 }
+
+/// An input of 9,000 quotes is under 10 KiB raw but 18 KiB escaped: it goes
+/// to state, so the event's log line stays under nearcore's 16 KiB limit.
+#[test]
+fn inputs_that_escape_large_stay_out_of_the_event() {
+    let Some(mut local) = Local::start() else {
+        return;
+    };
+    local.set_test_pricing();
+    let input = "\"".repeat(9_000);
+    let mut args = request_args();
+    args["input_data"] = json!(input);
+    let deposit = PAID + 9_000 * 10u128.pow(19);
+    let request = local.send("alice", "request_execution", args, deposit, 300);
+    local.chain.produce_block();
+    let logs = local.logs(&request);
+    let event = logs
+        .iter()
+        .find(|l| l.contains("\"execution_requested\""))
+        .expect("the request was accepted and announced");
+    assert!(event.len() < 16 * 1024, "{} bytes", event.len());
+    assert!(event.contains(r#""input_in_state":true"#), "{event}");
+    assert_eq!(
+        local.view("get_request_input", json!({"request_id": 0})),
+        json!(input)
+    );
+}

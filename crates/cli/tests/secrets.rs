@@ -245,3 +245,42 @@ fn keystore_refuses_to_start_without_a_master_secret() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no master secret"));
 }
+
+/// The largest secrets the CLI encrypts make the largest blob the contract
+/// stores (32,768 base64 characters); one byte more is refused before
+/// anything is encrypted or paid.
+#[test]
+fn the_largest_secrets_fit_the_contract_and_no_more() {
+    let pubkey = dev_key().public_hex();
+    // Compact JSON: {"A":"…","B":"…"} is 15 bytes around the values.
+    let max = outlayer_types::limits::MAX_SECRETS_PLAINTEXT_BYTES;
+    let secrets = |extra: usize| {
+        let a = "a".repeat(16 * 1024);
+        let b = "b".repeat(max - 15 - a.len() + extra);
+        format!(r#"{{"A": "{a}", "B": "{b}"}}"#)
+    };
+    let out = encrypt(
+        &temp_file("max.json", &secrets(0)),
+        &["--pubkey", &pubkey],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let blob = printed["encrypted_secrets_base64"].as_str().unwrap();
+    assert_eq!(blob.len(), outlayer_types::limits::MAX_SECRETS_BLOB_BASE64);
+
+    let out = encrypt(
+        &temp_file("over.json", &secrets(1)),
+        &["--pubkey", &pubkey],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("longer than 24515 bytes"), "{stderr}");
+    assert!(stderr.contains("32768 base64 characters"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

@@ -11,8 +11,8 @@ use zeroize::Zeroize;
 
 pub const MAX_SECRETS: usize = 64;
 pub const MAX_VALUE_BYTES: usize = 16 * 1024;
-/// Bounds the serialised plaintext, and so the blob the contract stores.
-pub const MAX_PLAINTEXT_BYTES: usize = 64 * 1024;
+/// Bounds the serialised plaintext so its blob fits what the contract stores.
+pub const MAX_PLAINTEXT_BYTES: usize = outlayer_types::limits::MAX_SECRETS_PLAINTEXT_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretsError {
@@ -28,7 +28,11 @@ pub enum SecretsError {
     TooMany(usize),
     #[error("the value of {0:?} is longer than {MAX_VALUE_BYTES} bytes")]
     ValueTooLarge(String),
-    #[error("secrets are longer than {MAX_PLAINTEXT_BYTES} bytes in all")]
+    #[error(
+        "secrets are longer than {MAX_PLAINTEXT_BYTES} bytes in all (as compact JSON): \
+         their encrypted form would not fit the contract's {} base64 characters",
+        outlayer_types::limits::MAX_SECRETS_BLOB_BASE64
+    )]
     TooLarge,
 }
 
@@ -54,7 +58,9 @@ impl Drop for SecretMap {
 impl SecretMap {
     /// Parses and checks serialised secrets (a file, a decrypted blob).
     pub fn parse(bytes: &[u8]) -> Result<Self, SecretsError> {
-        if bytes.len() > MAX_PLAINTEXT_BYTES {
+        // A bound on parsing work only: whitespace and escapes may make a
+        // file larger than its canonical form, which is what is checked.
+        if bytes.len() > 4 * MAX_PLAINTEXT_BYTES {
             return Err(SecretsError::TooLarge);
         }
         // serde_json's messages can quote input; report only "not JSON".

@@ -37,7 +37,7 @@ use crate::crypto::AccessorKey;
 use crate::{Attestations, BearerTokens, Error, MasterSecret, Result, SecretMap};
 
 /// Request bodies are small JSON documents; candidate secrets are bounded
-/// at 64 KiB by [`SecretMap`].
+/// at `MAX_SECRETS_PLAINTEXT_BYTES` by [`SecretMap`].
 const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Chain reads of one decrypt, each bounded by the check deadline:
 /// `get_request`, `get_secrets` for at most two accessors (a branch's, then
