@@ -285,15 +285,37 @@ async fn lease_expiry(backend: Backend) {
         client.complete(second.job_id, &done).await.unwrap().state,
         JobState::Completed
     );
+    // The same lease reporting another outcome is not a repeat.
+    let other = CompleteJob {
+        success: false,
+        error_category: Some(ErrorCategory::ExecutionFailed),
+        error: Some("changed my mind".into()),
+        ..done.clone()
+    };
+    assert!(
+        client
+            .complete(second.job_id, &other)
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
 
     // A job whose every holder vanishes fails with the reason.
     client.create_execution(&wasm_request(2)).await.unwrap();
     let a = client.claim("gone", None, &all).await.unwrap();
     assert_eq!(a.request_id, 2);
+    let last = std::sync::Mutex::new(None);
     eventually(Duration::from_secs(10), "the second attempt", || async {
-        client.claim("gone-too", None, &all).await.is_ok()
+        match client.claim("gone-too", None, &all).await {
+            Ok(job) => {
+                *last.lock().unwrap() = Some(job);
+                true
+            }
+            Err(_) => false,
+        }
     })
     .await;
+    let last = last.into_inner().unwrap().unwrap();
     eventually(Duration::from_secs(10), "the job to fail", || async {
         let page = client.jobs("request_id=2").await.unwrap();
         page.jobs[0].state == JobState::Failed
@@ -306,6 +328,18 @@ async fn lease_expiry(backend: Backend) {
         "{job:?}"
     );
     assert_eq!(job.attempt, 2);
+    // The last holder coming back after the reaper failed the job is too late.
+    let late = CompleteJob {
+        lease_token: last.lease_token.clone(),
+        ..done.clone()
+    };
+    assert!(
+        client
+            .complete(last.job_id, &late)
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
     let stats = client.stats().await.unwrap();
     assert_eq!((stats.requests_completed, stats.requests_failed), (1, 1));
     harness.stop().await;

@@ -277,6 +277,33 @@ async fn bad_input(backend: Backend) {
             "{method} {path} has a message: {value}"
         );
     }
+    // Sources the contract would refuse are refused with its message.
+    for source in [
+        outlayer_types::CodeSource::WasmUrl {
+            url: "file:///etc/passwd".into(),
+            hash: "ab".repeat(32),
+            build_target: outlayer_types::BuildTarget::Wasip1,
+        },
+        outlayer_types::CodeSource::WasmUrl {
+            url: "https://example.org/p.wasm".into(),
+            hash: "zz".into(),
+            build_target: outlayer_types::BuildTarget::Wasip1,
+        },
+        outlayer_types::CodeSource::GitHub {
+            repo: "not a repository".into(),
+            commit: "main".into(),
+            build_target: outlayer_types::BuildTarget::Wasip1,
+        },
+    ] {
+        let mut request = wasm_request(7);
+        request.code_source = source;
+        let refused = harness.client.create_execution(&request).await.unwrap_err();
+        assert!(refused.is_bad_request(), "{refused}");
+        assert!(
+            refused.to_string().contains("invalid code_source"),
+            "{refused}"
+        );
+    }
     // An out-of-range request id is refused, not half-written.
     let mut request = wasm_request(1);
     request.context.request_id = u64::MAX;

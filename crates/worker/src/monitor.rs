@@ -97,11 +97,22 @@ async fn repair(ctx: &Context) -> Result<(), String> {
 
 async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String> {
     ctx.seen.remember(request);
-    let created = ctx
-        .coordinator
-        .create_execution(request)
-        .await
-        .map_err(|e| format!("request {}: {e}", request.context.request_id))?;
+    let created = match ctx.coordinator.create_execution(request).await {
+        Ok(created) => created,
+        // The contract accepted it, so only a contract and coordinator that
+        // disagree get here (an older contract's rules): skipping one
+        // request beats stopping the monitor on its block for good. The
+        // request times out on chain and its caller is refunded.
+        Err(e) if e.is_bad_request() => {
+            tracing::error!(
+                request_id = request.context.request_id,
+                error = %e,
+                "the coordinator refused a request the contract accepted; skipping it"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(format!("request {}: {e}", request.context.request_id)),
+    };
     ctx.timings
         .handed(request.context.request_id, request.context.block_timestamp);
     if created.created {

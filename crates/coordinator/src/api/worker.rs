@@ -68,6 +68,11 @@ async fn create_execution(
     if i64::try_from(request.context.request_id).is_err() {
         return Err(Error::BadRequest("request_id out of range".into()));
     }
+    // What the contract would refuse, refused with the contract's message.
+    request
+        .code_source
+        .validate()
+        .map_err(|e| Error::BadRequest(format!("invalid code_source: {e}")))?;
     // A branch a worker pinned moments ago is looked up at that commit, so
     // a cached build of it needs no compile job.
     let source = &request.code_source;

@@ -327,7 +327,7 @@ impl Store {
         .await?;
         let Some(row) = row else {
             drop(tx);
-            return self.explain_refused_completion(id, &done.lease_token).await;
+            return self.explain_refused_completion(id, done).await;
         };
         let job = offer(&row)?;
         let request_id = job.request_id as i64;
@@ -377,9 +377,9 @@ impl Store {
     async fn explain_refused_completion(
         &self,
         id: i64,
-        lease_token: &str,
+        done: &CompleteJob,
     ) -> Result<CompleteOutcome> {
-        let row = sqlx::query("SELECT state, lease_token FROM jobs WHERE id = $1")
+        let row = sqlx::query("SELECT state, lease_token, error_category FROM jobs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
@@ -388,17 +388,28 @@ impl Store {
         };
         let state: String = row.try_get("state")?;
         let holder: Option<String> = row.try_get("lease_token")?;
+        let category: Option<String> = row.try_get("error_category")?;
         let state = JobState::parse(&state)
             .ok_or_else(|| Error::Internal(format!("unknown job state {state}")))?;
-        let finished = matches!(state, JobState::Completed | JobState::Failed);
-        if finished && holder.as_deref() == Some(lease_token) {
+        // A retry of the completion that finished the job (same lease, same
+        // outcome) gets the same answer. A job the reaper failed has no
+        // lease left, so a late completion of it is refused.
+        let asked = if done.success {
+            JobState::Completed
+        } else {
+            JobState::Failed
+        };
+        let same = state == asked
+            && holder.as_deref() == Some(done.lease_token.as_str())
+            && category.as_deref() == done.error_category.map(|c| c.as_str());
+        if same {
             return Ok(CompleteOutcome {
                 state,
                 next_job: None,
             });
         }
         Err(Error::Conflict(format!(
-            "job {id} is not held under this lease (it is {})",
+            "job {id} is not held under this lease (it is {}); a completion is accepted once, from the lease holder",
             state.as_str()
         )))
     }
@@ -421,7 +432,8 @@ impl Store {
         let reason =
             format!("the worker's lease expired on each of {max_attempts} attempts; giving up");
         let failed = sqlx::query(
-            "UPDATE jobs SET state = 'failed', error_category = $1, error = $2, updated_at = $3 \
+            "UPDATE jobs SET state = 'failed', error_category = $1, error = $2, updated_at = $3, \
+             lease_token = NULL \
              WHERE state = 'claimed' AND lease_expires_at <= $3 AND attempt >= $4 \
              RETURNING request_id",
         )
