@@ -52,6 +52,60 @@ def open_blob(secret: bytes, blob: bytes) -> bytes:
     return ChaCha20Poly1305(key).decrypt(nonce, body, None)
 
 
+ASCII_WHITESPACE = " \t\n\x0c\r"
+
+
+def normalise_repo(text: str) -> str:
+    """docs/keystore-crypto.md §1, the repo steps 1-10, read literally."""
+    raw = text.strip(ASCII_WHITESPACE)
+    if not raw or len(raw) > 512:
+        raise ValueError("empty or too long")
+    lower = "".join(c.lower() if "A" <= c <= "Z" else c for c in raw)
+    if lower.startswith("file://"):
+        path = lower.rstrip("/")
+        return path[: -len(".git")] if path.endswith(".git") else path
+    had_scheme = False
+    for scheme in ("https://", "http://", "ssh://", "git://", "git+ssh://"):
+        if lower.startswith(scheme):
+            lower, had_scheme = lower[len(scheme):], True
+            break
+    authority, _, path = lower.partition("/")
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    if ":" in authority:
+        host, x = authority.split(":", 1)
+        if had_scheme:
+            if not x.isdigit() or not x.isascii():
+                raise ValueError("port is not a number")
+            joined = f"{host}/{path}"
+        else:
+            joined = f"{host}/{x}/{path}"
+    else:
+        joined = f"{authority}/{path}"
+    joined = joined.rstrip("/")
+    if joined.endswith(".git"):
+        joined = joined[: -len(".git")]
+    joined = joined.rstrip("/")
+    if joined.startswith("www."):
+        joined = joined[len("www."):]
+    if "." not in joined.split("/")[0]:
+        joined = "github.com/" + joined
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+    segments = joined.split("/")
+    if len(segments) < 3 or any(s in ("", ".", "..") or not set(s) <= allowed for s in segments):
+        raise ValueError("not host/owner/name")
+    return joined
+
+
+def seed_of(accessor: dict, owner: str) -> str:
+    """The seed table of §1, after normalising the accessor."""
+    if "Repo" in accessor:
+        repo = normalise_repo(accessor["Repo"]["repo"])
+        branch = (accessor["Repo"].get("branch") or "").strip(ASCII_WHITESPACE)
+        return f"repo:{repo}:{owner}" + (f":{branch}" if branch else "")
+    return f"wasm:{accessor['WasmHash']['hash'].strip(ASCII_WHITESPACE).lower()}:{owner}"
+
+
 def main() -> int:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "docs/keystore-crypto-vectors.json")
     vectors = json.loads(path.read_text())
@@ -67,6 +121,9 @@ def main() -> int:
         if not ok:
             failed += 1
             print(f"MISMATCH: {what}", file=sys.stderr)
+
+    for n in vectors["normalisation"]:
+        expect(f"seed of {n['accessor']}", seed_of(n["accessor"], n["owner"]) == n["seed"])
 
     for k in vectors["keys"]:
         secret = accessor_secret(masters[k["master"]], k["seed"])

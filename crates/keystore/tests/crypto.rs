@@ -54,6 +54,12 @@ fn compute_vectors() -> Value {
         (repo("https://github.com/Alice/App.git", None), "alice.near"),
         (repo("git@github.com:alice/app", Some("main")), "alice.near"),
         (repo("alice/app", Some("  ")), "bob.testnet"),
+        (repo("ssh://git@github.com:22/Alice/App", None), "alice.near"),
+        (repo("https://user:p@ss@www.GitHub.com/alice/app.git/", None), "alice.near"),
+        (repo("git@github.com:22/alice/app", None), "alice.near"),
+        (repo("alice/app/extra", None), "alice.near"),
+        (repo("https://gitlab.com/g/sub/p.git.git", None), "alice.near"),
+        (repo("file:///tmp/Repos/app.git/", Some("dev")), "alice.near"),
         (
             Accessor::WasmHash {
                 hash: wasm_hash().to_uppercase(),

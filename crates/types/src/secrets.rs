@@ -57,7 +57,10 @@ impl Accessor {
     pub fn normalized(&self) -> Result<Self, InvalidAccessor> {
         match self {
             Self::Repo { repo, branch } => {
-                let branch = branch.as_deref().map(str::trim).filter(|b| !b.is_empty());
+                let branch = branch
+                    .as_deref()
+                    .map(str::trim_ascii)
+                    .filter(|b| !b.is_empty());
                 if let Some(b) = branch
                     && (b.len() > 255 || b.chars().any(|c| c.is_whitespace() || c.is_control()))
                 {
@@ -69,7 +72,7 @@ impl Accessor {
                 })
             }
             Self::WasmHash { hash } => {
-                let hash = hash.trim().to_ascii_lowercase();
+                let hash = hash.trim_ascii().to_ascii_lowercase();
                 if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(InvalidAccessor(
                         "wasm hash must be 64 hex digits (SHA-256)".into(),
@@ -96,13 +99,17 @@ impl Accessor {
 }
 
 /// Normalises the many ways to write a repository to one form:
-/// `host/owner/name`, lower-case, without scheme, credentials, `.git` or
-/// trailing slashes. `owner/name` alone means GitHub.
+/// `host/owner/name`, lower-case, without scheme, credentials, port, `.git`
+/// or trailing slashes. `owner/name` alone means GitHub. The steps, in
+/// order, are the ones `docs/keystore-crypto.md` §1 specifies.
 ///
-/// `https://github.com/Alice/App.git`, `git@github.com:alice/app` and
-/// `alice/app` all become `github.com/alice/app`.
+/// `https://github.com/Alice/App.git`, `git@github.com:alice/app`,
+/// `ssh://git@github.com:22/alice/app` and `alice/app` all become
+/// `github.com/alice/app`.
 pub fn normalize_repo(input: &str) -> Result<String, InvalidAccessor> {
-    let raw = input.trim();
+    let refuse = |why: &str| InvalidAccessor(format!("repository {:?} {why}", input.trim_ascii()));
+    // 1. Trim ASCII whitespace; 1-512 characters.
+    let raw = input.trim_ascii();
     if raw.is_empty() {
         return Err(InvalidAccessor("repository must not be empty".into()));
     }
@@ -111,62 +118,72 @@ pub fn normalize_repo(input: &str) -> Result<String, InvalidAccessor> {
             "repository longer than 512 characters".into(),
         ));
     }
-    let mut rest = raw.to_ascii_lowercase();
-    // Local repositories (development and tests) keep their scheme: they
+    // 2. ASCII lower case.
+    let lower = raw.to_ascii_lowercase();
+    // 3. Local repositories (development and tests) keep their scheme: they
     // name a path, not a host.
-    if rest.starts_with("file://") {
-        let path = rest
-            .trim_end_matches('/')
-            .trim_end_matches(".git")
-            .to_owned();
-        return Ok(path);
+    if lower.starts_with("file://") {
+        let path = lower.trim_end_matches('/');
+        return Ok(path.strip_suffix(".git").unwrap_or(path).to_owned());
     }
+    // 4. One scheme.
+    let mut had_scheme = false;
+    let mut rest = lower.as_str();
     for scheme in ["https://", "http://", "ssh://", "git://", "git+ssh://"] {
         if let Some(stripped) = rest.strip_prefix(scheme) {
-            rest = stripped.to_owned();
+            rest = stripped;
+            had_scheme = true;
             break;
         }
     }
-    // Credentials (`user@` / `user:token@`) never belong to the identity.
-    if let Some(at) = rest.find('@')
-        && !rest[..at].contains('/')
-    {
-        rest = rest[at + 1..].to_owned();
-    }
-    // scp-like `host:owner/name`.
-    if let Some(colon) = rest.find(':')
-        && !rest[..colon].contains('/')
-    {
-        rest = format!("{}/{}", &rest[..colon], &rest[colon + 1..]);
-    }
-    let mut rest = rest.trim_end_matches('/').to_owned();
-    if let Some(stripped) = rest.strip_suffix(".git") {
-        rest = stripped.trim_end_matches('/').to_owned();
-    }
-    if let Some(stripped) = rest.strip_prefix("www.") {
-        rest = stripped.to_owned();
-    }
-    let segments: Vec<&str> = rest.split('/').collect();
-    let has_host = segments.first().is_some_and(|s| s.contains('.'));
-    let rest = if has_host {
-        rest.clone()
-    } else {
-        format!("github.com/{rest}")
+    // The authority is what comes before the first `/`.
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    // 5. Credentials (`user@`, `user:token@`): up to the authority's last `@`.
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    // 6. A `:` in the authority: a port after a scheme (digits, dropped), or
+    // the scp form `host:owner/name` without one.
+    let joined = match authority.split_once(':') {
+        Some((host, port)) if had_scheme => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(refuse("has a port that is not a number"));
+            }
+            format!("{host}/{path}")
+        }
+        Some((host, scp_path)) => format!("{host}/{scp_path}/{path}"),
+        None => format!("{authority}/{path}"),
     };
-    let segments: Vec<&str> = rest.split('/').collect();
-    let valid_segment = |s: &&str| {
+    // 7. Trailing slashes, one `.git`, trailing slashes again.
+    let trimmed = joined.trim_end_matches('/');
+    let trimmed = trimmed
+        .strip_suffix(".git")
+        .unwrap_or(trimmed)
+        .trim_end_matches('/');
+    // 8. A leading `www.`.
+    let trimmed = trimmed.strip_prefix("www.").unwrap_or(trimmed);
+    // 9. No host (a first segment without a dot) means GitHub.
+    let has_host = trimmed.split('/').next().is_some_and(|s| s.contains('.'));
+    let repo = if has_host {
+        trimmed.to_owned()
+    } else {
+        format!("github.com/{trimmed}")
+    };
+    // 10. At least host/owner/name, each segment of [a-z0-9._-], not `.`/`..`.
+    let valid_segment = |s: &str| {
         !s.is_empty()
-            && *s != "."
-            && *s != ".."
+            && s != "."
+            && s != ".."
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     };
-    if segments.len() < 3 || !segments.iter().all(valid_segment) {
+    let segments: Vec<&str> = repo.split('/').collect();
+    if segments.len() < 3 || !segments.iter().all(|s| valid_segment(s)) {
         return Err(InvalidAccessor(format!(
             "repository {raw:?} is not of the form host/owner/name"
         )));
     }
-    Ok(rest)
+    Ok(repo)
 }
 
 /// Compares an account's balance with a threshold.

@@ -15,6 +15,11 @@ fn repository_spellings_normalise_to_one_form() {
         "https://token:x-oauth@github.com/alice/app",
         "alice/app",
         "  Alice/App  ",
+        // A port after a scheme is not part of the repository.
+        "ssh://git@github.com:22/alice/app",
+        "https://github.com:443/alice/app.git/",
+        // Credentials end at the authority's last `@`.
+        "https://user:p@ss@github.com/alice/app",
     ] {
         assert_eq!(
             normalize_repo(spelling).unwrap(),
@@ -30,6 +35,25 @@ fn repository_spellings_normalise_to_one_form() {
         normalize_repo("file:///tmp/Repos/app.git/").unwrap(),
         "file:///tmp/repos/app"
     );
+    // One `.git` is removed, not every one.
+    assert_eq!(
+        normalize_repo("file:///tmp/app.git.git").unwrap(),
+        "file:///tmp/app.git"
+    );
+    assert_eq!(
+        normalize_repo("github.com/alice/app.git.git").unwrap(),
+        "github.com/alice/app.git"
+    );
+    // Without a host, every segment is GitHub's path.
+    assert_eq!(
+        normalize_repo("alice/app/extra").unwrap(),
+        "github.com/alice/app/extra"
+    );
+    // The scp form has no port: what follows the colon is the path.
+    assert_eq!(
+        normalize_repo("git@github.com:22/alice/app").unwrap(),
+        "github.com/22/alice/app"
+    );
 }
 
 #[test]
@@ -42,6 +66,10 @@ fn malformed_repositories_are_refused() {
         "alice/../app",
         "alice/a p",
         "https://github.com/",
+        // A host needs an owner and a name.
+        "my.org/app",
+        "https://github.com:abc/alice/app",
+        "https://github.com:/alice/app",
     ] {
         let err = normalize_repo(bad).unwrap_err();
         assert!(!err.0.is_empty(), "{bad:?}");
