@@ -110,6 +110,13 @@ impl Store {
 }
 
 async fn sqlite_pool(url: &str, connections: u32, read_only: bool) -> Result<AnyPool> {
+    // WAL with synchronous = NORMAL, deliberately: a killed process loses
+    // nothing committed (WAL is synced at checkpoints), a power cut or OS
+    // crash may lose the last commits. For the embedded one-machine default
+    // that is safe because the chain is the truth: the monitor re-adds
+    // pending requests from the contract at start-up, and a job re-run after
+    // a lost completion finds its request settled. FULL would fsync every
+    // commit, several times slower on the claim path.
     let pragmas: &'static str = if read_only {
         "PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;"
     } else {
