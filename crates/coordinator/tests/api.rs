@@ -24,6 +24,47 @@ async fn auth_and_revocation(backend: Backend) {
     // Public routes need no token.
     harness.anon.stats().await.unwrap();
 
+    // A worker id belongs to the token that registered it: another token
+    // can neither heartbeat as it nor claim as it.
+    let beat = |worker_id: &str| WorkerHeartbeat {
+        worker_id: worker_id.into(),
+        status: WorkerStatus::Idle,
+        capabilities: vec![JobType::Execute],
+        version: None,
+    };
+    harness
+        .client
+        .worker_heartbeat(&beat("worker-a"))
+        .await
+        .unwrap();
+    let other = harness.client_named("other").await;
+    let taken = other.worker_heartbeat(&beat("worker-a")).await.unwrap_err();
+    assert!(taken.is_conflict(), "{taken}");
+    harness
+        .client
+        .create_execution(&wasm_request(1))
+        .await
+        .unwrap();
+    let taken = other
+        .claim("worker-a", None, &JobType::ALL)
+        .await
+        .unwrap_err();
+    assert!(taken.is_conflict(), "{taken}");
+    other.worker_heartbeat(&beat("worker-b")).await.unwrap();
+    let claimed = harness
+        .client
+        .claim("worker-a", None, &JobType::ALL)
+        .await
+        .unwrap();
+    assert_eq!(claimed.request_id, 1);
+    let workers = harness.anon.workers().await.unwrap();
+    let owners: Vec<_> = workers
+        .iter()
+        .map(|w| (w.worker_id.as_str(), w.token_name.as_str()))
+        .collect();
+    assert!(owners.contains(&("worker-a", "test-worker")), "{owners:?}");
+    assert!(owners.contains(&("worker-b", "other")), "{owners:?}");
+
     let store = &harness.coordinator().store;
     let second = harness.client_named("second").await;
     assert!(matches!(
@@ -41,7 +82,10 @@ async fn auth_and_revocation(backend: Backend) {
         .iter()
         .map(|t| (t.name.as_str(), t.revoked_at_ms.is_some()))
         .collect();
-    assert_eq!(names, [("test-worker", false), ("second", true)]);
+    assert_eq!(
+        names,
+        [("test-worker", false), ("other", false), ("second", true)]
+    );
     // Only hashes are stored.
     assert!(listed.iter().all(|t| !t.name.starts_with("olw_")));
     harness.stop().await;

@@ -147,11 +147,14 @@ async fn poll(
 
 async fn claim(
     State(c): State<Arc<Coordinator>>,
-    _worker: Worker,
+    Worker(token_name): Worker,
     ApiJson(body): ApiJson<ClaimJob>,
 ) -> Result<Json<ClaimedJob>> {
     check_name("worker_id", &body.worker_id, 128)?;
     check_capabilities(&body.capabilities)?;
+    c.store
+        .check_worker_owner(&body.worker_id, &token_name)
+        .await?;
     let lease_token = random_hex(16)?;
     let claimed = c
         .store

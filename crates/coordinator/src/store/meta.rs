@@ -93,12 +93,13 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let capabilities: Vec<&str> = capabilities.iter().map(|c| c.as_str()).collect();
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO workers (worker_id, token_name, status, capabilities, version, last_seen) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (worker_id) DO UPDATE SET \
              token_name = excluded.token_name, status = excluded.status, \
              capabilities = excluded.capabilities, version = excluded.version, \
-             last_seen = excluded.last_seen",
+             last_seen = excluded.last_seen \
+             WHERE workers.token_name = excluded.token_name",
         )
         .bind(worker_id)
         .bind(token_name)
@@ -108,7 +109,24 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(worker_taken(worker_id));
+        }
         Ok(())
+    }
+
+    /// Refuses `worker_id` to any token but the one that registered it (a
+    /// worker id not registered yet is free).
+    pub async fn check_worker_owner(&self, worker_id: &str, token_name: &str) -> Result<()> {
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT token_name FROM workers WHERE worker_id = $1")
+                .bind(worker_id)
+                .fetch_optional(&self.read)
+                .await?;
+        match owner {
+            Some(owner) if owner != token_name => Err(worker_taken(worker_id)),
+            _ => Ok(()),
+        }
     }
 
     /// Workers seen since `since` count as active.
@@ -290,4 +308,10 @@ impl Store {
             .await?;
         Ok(latest)
     }
+}
+
+fn worker_taken(worker_id: &str) -> Error {
+    Error::Conflict(format!(
+        "worker id {worker_id} belongs to another token; each token names its own workers"
+    ))
 }
