@@ -268,7 +268,6 @@ async fn rpc_errors_are_retried_and_each_request_is_settled_once() {
     // The only worker reaches the chain through the faulty RPC.
     h.stack.kill_worker(0);
     h.stack.add_worker_via(true, &proxy).await.unwrap();
-    let client = CoordinatorClient::new(&h.stack.coordinator_url(), None);
 
     for i in 0..4 {
         let input = format!("through a bad RPC {i}");
@@ -282,29 +281,10 @@ async fn rpc_errors_are_retried_and_each_request_is_settled_once() {
         assert_eq!(settled.value, Some(json!(input)), "{settled:?}");
         let charged = common::assert_money(&h, "alice.test.near", before, &settled).await;
         let id = settled.request_id.unwrap();
-        let jobs = client.jobs_for_request(id).await.unwrap();
-        let execute: Vec<_> = jobs
-            .iter()
-            .filter(|j| j.job_type == JobType::Execute)
-            .collect();
-        assert_eq!(execute.len(), 1, "{jobs:?}");
-        assert_eq!(execute[0].state, JobState::Completed, "{jobs:?}");
-        assert_eq!(
-            execute[0].actual_cost.map(|c| c.0),
-            Some(charged),
-            "{jobs:?}"
-        );
+        let execute = h.executed_once(id).await;
+        assert_eq!(execute.actual_cost.map(|c| c.0), Some(charged));
     }
-    let stats: outlayer_types::ContractStats = h
-        .rpc
-        .view_call(
-            &h.stack.contract(),
-            "get_stats",
-            &json!({}),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+    let stats = h.stats().await;
     assert_eq!(
         (stats.succeeded, stats.failed, stats.pending_requests),
         (4, 0, 0)

@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use common::{Harness, text_request};
 use futures_util::future::join_all;
-use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_dev::request;
-use outlayer_types::coordinator::{JobState, JobType};
 
 const REQUESTS: usize = 50;
 const PAYERS: [&str; 2] = ["alice.test.near", "bob.test.near"];
@@ -71,7 +69,6 @@ async fn two_workers_on_postgres_and_redis_settle_fifty_requests_once_each() {
 
     // Each request ran with its own input and was settled once, by one
     // execute job that completed on its first attempt or a later one.
-    let client = CoordinatorClient::new(&h.stack.coordinator_url(), None);
     let mut ids = BTreeSet::new();
     let mut by_worker: BTreeMap<String, usize> = BTreeMap::new();
     let mut charged: BTreeMap<&str, u128> = BTreeMap::new();
@@ -84,32 +81,17 @@ async fn two_workers_on_postgres_and_redis_settle_fifty_requests_once_each() {
         assert!(ids.insert(id), "request {id} settled twice");
         *charged.entry(payer).or_default() += completed.charged.0 + settled.tokens_burnt;
 
-        let jobs = client.jobs_for_request(id).await.unwrap();
-        let executes: Vec<_> = jobs
-            .iter()
-            .filter(|j| j.job_type == JobType::Execute)
-            .collect();
-        assert_eq!(executes.len(), 1, "request {id}: {jobs:?}");
-        assert_eq!(executes[0].state, JobState::Completed, "{jobs:?}");
-        assert_eq!(executes[0].actual_cost, Some(completed.charged), "{jobs:?}");
+        let execute = h.executed_once(id).await;
+        assert_eq!(execute.actual_cost, Some(completed.charged));
         *by_worker
-            .entry(executes[0].worker_id.clone().unwrap())
+            .entry(execute.worker_id.clone().unwrap())
             .or_default() += 1;
     }
     assert_eq!(ids.len(), REQUESTS);
     assert_eq!(by_worker.len(), 2, "both workers took jobs: {by_worker:?}");
 
     // The contract counted each once, and nobody's money went astray.
-    let stats: outlayer_types::ContractStats = h
-        .rpc
-        .view_call(
-            &contract,
-            "get_stats",
-            &serde_json::json!({}),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+    let stats = h.stats().await;
     assert_eq!(stats.total_requests, REQUESTS as u64 + 1);
     assert_eq!(stats.succeeded, REQUESTS as u64 + 1);
     assert_eq!(stats.pending_requests, 0);

@@ -90,21 +90,23 @@ impl Artifacts {
         let unpinned = source
             .commit()
             .is_some_and(|commit| !outlayer_types::is_commit_hash(commit));
+        let resolve = || async {
+            self.builder
+                .resolve(source)
+                .await
+                .map_err(|e| classify(e, 0))
+        };
+        let (true, Some(coordinator)) = (unpinned, &self.coordinator) else {
+            return resolve().await;
+        };
         let key = source.artifact_checksum();
-        if let (true, Some(coordinator)) = (unpinned, &self.coordinator) {
-            match coordinator.pin(&key).await {
-                Ok(Some(commit)) => return Ok(source.with_commit(&commit)),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "reading a shared pin failed; resolving here"),
-            }
+        match coordinator.pin(&key).await {
+            Ok(Some(commit)) => return Ok(source.with_commit(&commit)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading a shared pin failed; resolving here"),
         }
-        let pinned = self
-            .builder
-            .resolve(source)
-            .await
-            .map_err(|e| classify(e, 0))?;
-        if let (true, Some(coordinator), Some(commit)) =
-            (unpinned, &self.coordinator, pinned.commit())
+        let pinned = resolve().await?;
+        if let Some(commit) = pinned.commit()
             && let Err(e) = coordinator.set_pin(&key, commit).await
         {
             tracing::warn!(error = %e, "sharing a pin failed");

@@ -80,20 +80,6 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
     };
     let (request, config) = pending_request(ctx, job).await?;
     timing.read_ms = at();
-    let keystore = match (&request.secrets_ref, &ctx.keystore) {
-        (Some(_), None) => {
-            return Err(fail(
-                ctx,
-                job,
-                &request,
-                ErrorCategory::Infrastructure,
-                "this worker has no keystore configured",
-            )
-            .await);
-        }
-        (Some(_), Some(keystore)) => Some(keystore),
-        (None, _) => None,
-    };
     // The input, the program and the compile job's recorded build time are
     // fetched together. Secrets are asked for only once the program is ready:
     // nothing is decrypted for a program that does not build, and nothing
@@ -106,15 +92,7 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
     let (input, program) = (input?, program?);
     timing.program_ms = at();
     let compile_time_ms = program.built_ms.or(compile_job_ms);
-    let decrypted = match keystore {
-        Some(keystore) => Some(
-            keystore
-                .decrypt_for_request(job.request_id, Attestation::none())
-                .await,
-        ),
-        None => None,
-    };
-    let secrets = secrets_for(ctx, job, &request, decrypted).await?;
+    let secrets = secrets_for(ctx, job, &request).await?;
     timing.secrets_ms = at();
     let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
     let outcome = ctx.runtime.execute(program.wasm.clone(), execution).await;
@@ -230,19 +208,30 @@ async fn compile_job_time(ctx: &Context, request_id: u64) -> Option<u64> {
         .and_then(|m| m.compile_time_ms)
 }
 
-/// The request's secrets from the keystore's answer (`None`: no secrets).
-/// The keystore decided from the chain's copy of the request who asks and
-/// for what.
+/// The request's secrets from the keystore, which decides from the chain's
+/// copy of the request who asks and for what.
 async fn secrets_for(
     ctx: &Context,
     job: &ClaimedJob,
     request: &ExecutionRequest,
-    decrypted: Option<Result<outlayer_types::DecryptResponse, KeystoreError>>,
 ) -> Step<BTreeMap<String, String>> {
-    let Some(decrypted) = decrypted else {
+    if request.secrets_ref.is_none() {
         return Ok(BTreeMap::new());
+    }
+    let Some(keystore) = &ctx.keystore else {
+        return Err(fail(
+            ctx,
+            job,
+            request,
+            ErrorCategory::Infrastructure,
+            "this worker has no keystore configured",
+        )
+        .await);
     };
-    match decrypted {
+    match keystore
+        .decrypt_for_request(job.request_id, Attestation::none())
+        .await
+    {
         Ok(decrypted) => Ok(decrypted.secrets),
         Err(KeystoreError::Refused { body, .. })
             if matches!(body.error.as_str(), "access_denied" | "not_found") =>

@@ -76,12 +76,10 @@ async fn create_execution(
     // A branch a worker pinned moments ago is looked up at that commit, so
     // a cached build of it needs no compile job.
     let source = &request.code_source;
-    let checksum = match source
-        .commit()
-        .and_then(|_| c.pins.get(&source.artifact_checksum()))
-    {
+    let as_named = source.artifact_checksum();
+    let checksum = match source.commit().and_then(|_| c.pins.get(&as_named)) {
         Some(commit) => source.with_commit(&commit).artifact_checksum(),
-        None => source.artifact_checksum(),
+        None => as_named,
     };
     let cached = source.needs_build() && c.artifacts.exists(&checksum).await?.is_some();
     let created = c.store.create_request(&request, cached, now_ms()).await?;
@@ -372,9 +370,9 @@ async fn set_cursor(
     Ok(Json(body))
 }
 
-/// Pin keys are artifact checksums: 64 lowercase hex digits.
+/// Pin keys are artifact checksums.
 fn check_pin_key(key: &str) -> Result<()> {
-    if key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if crate::artifacts::valid_checksum(key) {
         Ok(())
     } else {
         Err(Error::BadRequest(

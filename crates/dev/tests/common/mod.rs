@@ -87,6 +87,39 @@ impl Harness {
             .0
     }
 
+    /// The contract's counters.
+    pub(crate) async fn stats(&self) -> outlayer_types::ContractStats {
+        self.rpc
+            .view_call(
+                &self.stack.contract(),
+                "get_stats",
+                &serde_json::json!({}),
+                &Default::default(),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The one execute job of `request_id`, asserted completed: a request
+    /// settled exactly once by the system.
+    pub(crate) async fn executed_once(
+        &self,
+        request_id: u64,
+    ) -> outlayer_types::coordinator::JobInfo {
+        use outlayer_types::coordinator::{JobState, JobType};
+        let client = outlayer_coordinator_client::CoordinatorClient::new(
+            &self.stack.coordinator_url(),
+            None,
+        );
+        let jobs = client.jobs_for_request(request_id).await.unwrap();
+        let mut executes = jobs.iter().filter(|j| j.job_type == JobType::Execute);
+        let (Some(job), None) = (executes.next(), executes.next()) else {
+            panic!("request {request_id}: not exactly one execute job: {jobs:?}");
+        };
+        assert_eq!(job.state, JobState::Completed, "{jobs:?}");
+        job.clone()
+    }
+
     pub(crate) async fn pay(&self, payer: &str, new: &NewRequest) -> Settled {
         let deposit = request::estimate(&self.rpc, &self.stack.contract(), new)
             .await
