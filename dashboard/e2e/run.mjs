@@ -1,0 +1,436 @@
+#!/usr/bin/env node
+// End-to-end tests of the built dashboard in Debian's Chromium (playwright-core)
+// against a real running stack: `outlayer dev` serving dist/ and its
+// config.json at DASHBOARD_URL. Every request the browser makes is held to
+// loopback addresses. Screenshots go to test-results/.
+//
+//   DASHBOARD_URL=http://127.0.0.1:8090/ npm run e2e
+
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const OUT = join(here, '..', 'test-results');
+const BASE = process.env.DASHBOARD_URL;
+if (!BASE) {
+  console.error('DASHBOARD_URL is not set (the address `outlayer dev --dashboard-dir` prints)');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SETTLE_MS = Number(process.env.E2E_SETTLE_MS ?? 240_000);
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+
+// ---- a small harness: named steps, each passes or fails; one summary line.
+const results = [];
+async function test(name, fn) {
+  if (only && !only.test(name)) return;
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
+    await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+function eq(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+// ---- services, read directly (the same addresses the page uses).
+const config = await (await fetch(new URL('config.json', BASE))).json();
+function loopback(url) {
+  const { hostname } = new URL(url);
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+}
+for (const u of [BASE, config.rpc_url, config.coordinator_url]) assert(loopback(u), `not a loopback address: ${u}`);
+assert(config.network === 'local', `config.network is ${config.network}; the e2e runs against outlayer dev`);
+const example = config.examples.find((e) => JSON.stringify(e.source).includes('examples/secrets-env'));
+assert(example, 'config.examples has no examples/secrets-env');
+const alice = config.dev_accounts.find((a) => a.account_id.startsWith('alice.'))?.account_id;
+const bob = config.dev_accounts.find((a) => a.account_id.startsWith('bob.'))?.account_id;
+assert(alice && bob, 'config.dev_accounts lacks alice and bob');
+
+async function coordinator(path) {
+  const r = await fetch(config.coordinator_url + path);
+  assert(r.ok, `${path}: HTTP ${r.status}`);
+  return r.json();
+}
+async function rpc(method, params) {
+  const r = await fetch(config.rpc_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 'e2e', method, params }),
+  });
+  const body = await r.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+async function view(method, args) {
+  const result = await rpc('query', {
+    request_type: 'call_function',
+    finality: 'final',
+    account_id: config.contract_id,
+    method_name: method,
+    args_base64: Buffer.from(JSON.stringify(args)).toString('base64'),
+  });
+  return JSON.parse(Buffer.from(result.result).toString());
+}
+async function freePort() {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+const YOCTO = 10n ** 24n;
+function parseNear(text) {
+  const m = /^(\d+)(?:\.(\d{1,24}))? NEAR$/.exec(text.trim());
+  assert(m, `not a NEAR amount: ${text}`);
+  return BigInt(m[1]) * YOCTO + BigInt((m[2] ?? '').padEnd(24, '0'));
+}
+
+// ---- the browser: Debian's Chromium, a fresh profile, loopback only.
+const profile = mkdtempSync(join(tmpdir(), 'outlayer-e2e-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: { width: 1366, height: 900 },
+});
+const offLoopback = [];
+await context.route('**/*', (route) => {
+  const url = route.request().url();
+  if (url.startsWith('data:') || url.startsWith('blob:') || loopback(url)) return route.continue();
+  offLoopback.push(url);
+  return route.abort('blockedbyclient');
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+async function shot(name) {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+async function go(hash) {
+  await page.goto(new URL(`#/${hash}`, BASE).toString());
+  await page.waitForSelector('main h1');
+}
+const axeReport = [];
+async function accessible(name) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  axeReport.push({ page: name, violations: result });
+  const critical = result.filter((v) => v.impact === 'critical');
+  assert(critical.length === 0, `critical accessibility violations on ${name}: ${JSON.stringify(critical)}`);
+}
+async function actAs(account) {
+  await page.selectOption('header select', account);
+}
+
+/** Fills the playground for examples/secrets-env and sends; returns the settlement as the page shows it. */
+async function playground({ account, profile: secretsProfile = '', owner = '' }) {
+  await go('playground');
+  await actAs(account);
+  await page.selectOption('#pg-source', { label: example.name });
+  await page.selectOption('#pg-format', 'Json');
+  await page.fill('#pg-profile', secretsProfile);
+  await page.fill('#pg-owner', owner);
+  await page.waitForSelector('[data-testid=estimate] strong');
+  const estimateText = await page.textContent('[data-testid=estimate] strong');
+  await page.getByRole('button', { name: new RegExp(`^Send request as ${account.replace(/\./g, '\\.')}$`) }).click();
+  await page.waitForSelector('[data-testid=settlement]', { timeout: SETTLE_MS });
+  const text = async (id) => (await page.textContent(`[data-testid=${id}]`))?.trim() ?? '';
+  const requestLink = await page.textContent('#run-h a');
+  return {
+    estimate: parseNear(estimateText),
+    requestId: Number(requestLink.replace('#', '')),
+    tx: (await page.textContent('.run code'))?.trim(),
+    result: await text('result'),
+    output: (await page.$('[data-testid=output]')) ? await text('output') : null,
+    failure: (await page.$('[data-testid=failure]')) ? await text('failure') : null,
+    paid: parseNear(await text('paid')),
+    charged: parseNear(await text('charged')),
+    refunded: parseNear(await text('refunded')),
+  };
+}
+
+/** The execution_completed event of a transaction, read from the chain here. */
+async function completedOnChain(tx, sender) {
+  const outcome = await rpc('tx', { tx_hash: tx, sender_account_id: sender, wait_until: 'FINAL' });
+  for (const o of outcome.receipts_outcome) {
+    for (const line of o.outcome.logs) {
+      if (line.startsWith('EVENT_JSON:') && line.includes('"execution_completed"')) return JSON.parse(line.slice(11)).data[0];
+    }
+  }
+  throw new Error(`no execution_completed in ${tx}`);
+}
+
+const maxCost = await view('estimate_execution_cost', {
+  resource_limits: { max_instructions: 1_000_000_000, max_memory_mb: 128, max_execution_seconds: 60 },
+  input_bytes: 0,
+});
+const SECRET_VALUE = 'dashboard-secret-e2e-42';
+const PROFILE = `e2e${Date.now() % 100000}`;
+
+// ---- the tests
+await test('the overview shows the coordinator and contract numbers', async () => {
+  await go('');
+  await page.waitForSelector('[data-testid=workers-active]');
+  await page.waitForSelector('[data-testid=chain-total]');
+  const stats = await coordinator('/public/stats');
+  const chainStats = await view('get_stats', {});
+  assert(stats.workers_active >= 1, 'no active worker in the stack');
+  eq(await page.textContent('[data-testid=workers-active]'), String(stats.workers_active), 'active workers');
+  eq(await page.textContent('[data-testid=requests-total]'), stats.requests_total.toLocaleString('en-US'), 'coordinator requests');
+  eq(await page.textContent('[data-testid=chain-total]'), chainStats.total_requests.toLocaleString('en-US'), 'contract requests');
+  assert((await page.$('[data-testid=health-banner]')) === null, 'the health banner shows on a healthy stack');
+  await shot('overview-fresh');
+  await accessible('overview');
+});
+
+let plain;
+await test('a playground request reaches settled and shows its output, charge and exact refund', async () => {
+  plain = await playground({ account: alice });
+  eq(plain.result, 'success', 'result');
+  eq(plain.estimate, BigInt(maxCost), 'the estimate shown is the contract estimate');
+  eq(plain.paid, BigInt(maxCost), 'paid the estimate');
+  const output = JSON.parse(plain.output);
+  eq(JSON.stringify(output.secrets), '[]', 'no secrets without a profile');
+  eq(output.context.sender_id, alice, 'the program saw the sender');
+  eq(output.context.request_id, plain.requestId, 'the program saw the request id');
+  const onChain = await completedOnChain(plain.tx, alice);
+  eq(onChain.success, true, 'settled as a success on chain');
+  eq(plain.charged, BigInt(onChain.charged), 'charge shown = charge on chain');
+  eq(plain.refunded, BigInt(onChain.refunded), 'refund shown = refund on chain');
+  eq(plain.charged + plain.refunded, plain.paid, 'charged + refunded = paid');
+  assert(plain.refunded > 0n && plain.charged > 0n, 'both a charge and a refund');
+  await page.waitForSelector('.steps li.current:text("Settled")');
+  await shot('playground-settled');
+  await accessible('playground');
+});
+
+await test('the execution detail shows the timeline, result and settlement of that request', async () => {
+  assert(plain, 'needs the playground request');
+  await go(`executions/${plain.requestId}`);
+  await page.waitForSelector('[data-testid=settled]');
+  const settled = await page.textContent('[data-testid=settled]');
+  assert(settled.includes('success'), `settled line: ${settled}`);
+  const body = await page.textContent('main');
+  assert(body.includes('Build completed') || body.includes('Build: none'), 'the build step is shown');
+  assert(body.includes('Run completed'), 'the run step is shown');
+  assert(body.includes(plain.tx), 'the transaction is shown');
+  await shot('execution-detail');
+  await accessible('execution detail');
+  await go('executions');
+  await page.waitForSelector(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`);
+  await page.getByLabel('Status').selectOption('failed');
+  assert((await page.$(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`)) === null, 'the status filter hides a completed request');
+  await page.getByLabel('Status').selectOption('completed');
+  await page.waitForSelector(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`);
+  await shot('executions');
+  await accessible('executions');
+});
+
+await test('the workers page lists the stack worker with its heartbeat and jobs', async () => {
+  const workers = await coordinator('/public/workers');
+  await go('workers');
+  await page.waitForSelector('[data-testid=worker-row]');
+  const rows = await page.$$eval('[data-testid=worker-row] th', (ths) => ths.map((t) => t.textContent));
+  eq(JSON.stringify(rows.sort()), JSON.stringify(workers.map((w) => w.worker_id).sort()), 'workers listed');
+  const first = await page.textContent('[data-testid=worker-row]');
+  assert(/ago|just now/.test(first), `heartbeat shown: ${first}`);
+  await shot('workers');
+  await accessible('workers');
+});
+
+await test('the form refuses reserved names and invalid conditions as the contract does', async () => {
+  await go('secrets');
+  await actAs(alice);
+  await page.fill('#secret-name-0', 'NEAR_SENDER_ID');
+  await page.waitForSelector('text="NEAR_SENDER_ID" is reserved by the runtime (NEAR_*, OUTLAYER_*, TZ, LANG)');
+  assert(await page.isDisabled('#store-secrets'), 'store is disabled with a reserved name');
+  await page.fill('#secret-name-0', 'API_KEY');
+  await page.fill('#secret-value-0', 'x');
+  await page.selectOption('#access-kind', 'Whitelist');
+  await page.waitForSelector('text=invalid access condition: Whitelist needs at least one account');
+  assert(await page.isDisabled('#store-secrets'), 'store is disabled with an empty whitelist');
+  await page.fill('#access-accounts', 'Alice.near');
+  await page.waitForSelector(`text=Whitelist account "Alice.near": the Account ID contains an invalid character 'A' at index 0`);
+  await page.fill('#access-accounts', alice);
+  await page.waitForSelector('text=The contract accepts this condition.');
+  assert(!(await page.isDisabled('#store-secrets')), 'store is enabled once valid');
+  await accessible('secrets form');
+});
+
+await test('a secret stored through the page is decrypted for an allowed caller and refused for another', async () => {
+  await go('secrets');
+  await actAs(alice);
+  const repo = example.source.GitPackage.repo;
+  eq(await page.inputValue('#secret-repo'), repo, 'the accessor defaults to the example repository');
+  await page.fill('#secret-profile', PROFILE);
+  await page.fill('#secret-name-0', 'API_KEY');
+  await page.fill('#secret-value-0', SECRET_VALUE);
+  await page.selectOption('#access-kind', 'Whitelist');
+  await page.fill('#access-accounts', alice);
+  await page.click('#store-secrets');
+  await page.waitForSelector('[data-testid=store-status]:has-text("Stored profile")', { timeout: 60_000 });
+  const status = await page.textContent('[data-testid=store-status]');
+  // The chain holds a blob of exactly 61 + plaintext bytes and the whitelist.
+  const record = await view('get_secrets', { accessor: { Repo: { repo, branch: null } }, profile: PROFILE, owner: alice });
+  assert(record, 'the profile is on chain');
+  const plaintext = JSON.stringify({ API_KEY: SECRET_VALUE });
+  eq(Buffer.from(record.encrypted_secrets_base64, 'base64').length, 61 + plaintext.length, 'blob length');
+  assert(!record.encrypted_secrets_base64.includes(Buffer.from(SECRET_VALUE).toString('base64')), 'no plaintext in the blob');
+  eq(JSON.stringify(record.access), JSON.stringify({ Whitelist: { accounts: [alice] } }), 'access on chain');
+  const deposit = BigInt(record.storage_deposit);
+  assert(deposit > 0n, 'a storage deposit is held');
+  const shown = /storage deposit (.*NEAR)\./.exec(status);
+  assert(shown, `status: ${status}`);
+  eq(parseNear(shown[1]), deposit, 'the deposit shown is the one the contract holds');
+  await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}")`);
+  await shot('secrets');
+  await accessible('secrets');
+
+  const allowed = await playground({ account: alice, profile: PROFILE, owner: alice });
+  eq(allowed.result, 'success', 'alice, whitelisted, gets her secret');
+  const output = JSON.parse(allowed.output);
+  eq(output.secrets.length, 1, 'one secret');
+  eq(output.secrets[0].name, 'API_KEY', 'the program saw the secret by name');
+  eq(output.secrets[0].length, SECRET_VALUE.length, 'and its value, decrypted, of the stored length');
+  eq(allowed.charged + allowed.refunded, allowed.paid, 'charged + refunded = paid');
+
+  const refused = await playground({ account: bob, profile: PROFILE, owner: alice });
+  eq(refused.result, 'failed', 'bob is not whitelisted');
+  assert(refused.failure.startsWith('access_denied'), `failure: ${refused.failure}`);
+  const onChain = await completedOnChain(refused.tx, bob);
+  eq(onChain.success, false, 'settled as a failure on chain');
+  eq(refused.charged, BigInt(onChain.charged), 'charge shown = charge on chain');
+  const config_ = await view('get_config', {});
+  eq(refused.charged, BigInt(config_.pricing.base_fee), 'a failure costs the base fee');
+  eq(refused.refunded, refused.paid - refused.charged, 'the rest is refunded');
+  await shot('playground-access-denied');
+});
+
+await test('update access and delete through the page', async () => {
+  await go('secrets');
+  await actAs(alice);
+  const row = page.locator('[data-testid=secret-row]', { hasText: PROFILE });
+  await row.getByRole('button', { name: 'Edit access' }).click();
+  await page.selectOption(`#edit-${PROFILE}-kind`, 'AllowAll');
+  await page.getByRole('button', { name: 'Save access' }).click();
+  await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}"):has-text("anyone")`, { timeout: 60_000 });
+  const repo = example.source.GitPackage.repo;
+  const record = await view('get_secrets', { accessor: { Repo: { repo, branch: null } }, profile: PROFILE, owner: alice });
+  eq(JSON.stringify(record.access), '"AllowAll"', 'access updated on chain');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}")`, { state: 'detached', timeout: 60_000 });
+  eq(await view('get_secrets', { accessor: { Repo: { repo, branch: null } }, profile: PROFILE, owner: alice }), null, 'deleted on chain');
+});
+
+await test('the overview counts the requests made above', async () => {
+  await go('');
+  const stats = await coordinator('/public/stats');
+  assert(stats.requests_total >= 1, 'the coordinator counted requests');
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid=requests-total]')?.textContent === n,
+    stats.requests_total.toLocaleString('en-US'),
+  );
+  const instructions = Number((await page.textContent('[data-testid=instructions-used]')).replace(/,/g, ''));
+  assert(instructions > 0, 'instructions used are shown');
+  await shot('overview');
+});
+
+async function withConfig(patch, fn) {
+  const errorPage = await context.newPage();
+  await errorPage.route('**/config.json', (route) => route.fulfill({ json: { ...config, ...patch } }));
+  try {
+    await fn(errorPage);
+  } finally {
+    await errorPage.close();
+  }
+}
+
+await test('an error state appears when the coordinator is unreachable', async () => {
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  await withConfig({ coordinator_url: closed }, async (p) => {
+    await p.goto(new URL('#/', BASE).toString());
+    await p.waitForSelector('[data-testid=error-coordinator]');
+    const text = await p.textContent('[data-testid=error-coordinator]');
+    assert(text.includes('Coordinator unreachable') && text.includes(closed), `error box: ${text}`);
+    await p.waitForSelector(`[data-testid=health-banner]:has-text("${closed}")`);
+    // The chain still answers: its numbers are shown.
+    await p.waitForSelector('[data-testid=chain-total]');
+    await p.screenshot({ path: join(OUT, 'error-coordinator-down.png'), fullPage: true });
+    await p.goto(new URL('#/workers', BASE).toString());
+    await p.waitForSelector('[data-testid=error-coordinator]');
+  });
+});
+
+await test('an error state appears when the chain is unreachable', async () => {
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  await withConfig({ rpc_url: closed }, async (p) => {
+    await p.goto(new URL('#/', BASE).toString());
+    await p.waitForSelector('[data-testid=error-chain]', { timeout: 30_000 });
+    const text = await p.textContent('[data-testid=error-chain]');
+    assert(text.includes('Chain unreachable') && text.includes(closed), `error box: ${text}`);
+    await p.waitForSelector('[data-testid=workers-active]');
+    await p.screenshot({ path: join(OUT, 'error-chain-down.png'), fullPage: true });
+  });
+});
+
+await test('the pages are usable from the keyboard', async () => {
+  await go('');
+  await page.keyboard.press('Tab');
+  eq(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'first stop');
+  await page.keyboard.press('Tab');
+  eq(await page.evaluate(() => document.activeElement?.textContent), 'Overview', 'then the navigation');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  eq(await page.evaluate(() => document.activeElement?.textContent), 'Playground', 'the last page link');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('main h1:text("Playground")');
+});
+
+writeFileSync(join(OUT, 'axe.json'), JSON.stringify(axeReport, null, 2));
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+
+await test('no request left loopback and no page error was thrown', async () => {
+  eq(JSON.stringify(offLoopback), '[]', 'requests off loopback');
+  eq(JSON.stringify(consoleErrors), '[]', 'uncaught page errors');
+});
+await new Promise((r) => setTimeout(r, 10));
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`\ndashboard e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

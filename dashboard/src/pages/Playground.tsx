@@ -1,0 +1,330 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+import { useServices } from '../app';
+import { REQUEST_GAS, txProgress, type ExecutionCompleted, type ResourceLimits } from '../api/chain';
+import { errorText, type JobInfo } from '../api/coordinator';
+import { ErrorBox } from '../components/common';
+import { byteLength } from '../crypto/accessor';
+import { formatCount, formatMs, formatNear } from '../lib/format';
+import { rememberSent } from '../lib/sent';
+import { describeSource } from '../lib/source';
+
+type Phase = 'idle' | 'signing' | 'submitted' | 'requested' | 'building' | 'running' | 'resolved' | 'settled' | 'refused';
+
+const PHASES: Array<{ phase: Phase; label: string }> = [
+  { phase: 'submitted', label: 'Submitted' },
+  { phase: 'requested', label: 'Requested on chain' },
+  { phase: 'building', label: 'Building' },
+  { phase: 'running', label: 'Running' },
+  { phase: 'resolved', label: 'Resolved' },
+  { phase: 'settled', label: 'Settled' },
+];
+
+interface Run {
+  phase: Phase;
+  txHash?: string;
+  requestId?: number;
+  requestBlock?: number;
+  deposit: bigint;
+  completed?: ExecutionCompleted;
+  output?: unknown;
+  failure?: string;
+  jobs: JobInfo[];
+  error?: unknown;
+}
+
+const DEFAULT_LIMITS: ResourceLimits = { max_instructions: 1_000_000_000, max_memory_mb: 128, max_execution_seconds: 60 };
+
+export function Playground() {
+  const { config, chain, coordinator, signer } = useServices();
+  const [exampleIndex, setExampleIndex] = useState(config.examples.length ? '0' : 'custom');
+  const [sourceText, setSourceText] = useState(
+    JSON.stringify(config.examples[0]?.source ?? { GitHub: { repo: '', commit: 'main', build_target: 'wasm32-wasip1' } }, null, 2),
+  );
+  const [input, setInput] = useState('');
+  const [format, setFormat] = useState<'Text' | 'Json' | 'Bytes'>('Json');
+  const [limits, setLimits] = useState(DEFAULT_LIMITS);
+  const [profile, setProfile] = useState('');
+  const [secretsOwner, setSecretsOwner] = useState('');
+  const [estimate, setEstimate] = useState<{ value?: bigint; error?: string }>({});
+  const [run, setRun] = useState<Run | null>(null);
+  const stopped = useRef(false);
+  useEffect(() => () => void (stopped.current = true), []);
+
+  const inputBytes = byteLength(input);
+  useEffect(() => {
+    let current = true;
+    chain.estimateExecution(limits, inputBytes).then(
+      (value) => current && setEstimate({ value }),
+      (e: unknown) => current && setEstimate({ error: errorText(e) }),
+    );
+    return () => void (current = false);
+  }, [chain, limits, inputBytes]);
+
+  let source: unknown = null;
+  let sourceError: string | null = null;
+  try {
+    source = JSON.parse(sourceText);
+  } catch (e) {
+    sourceError = `The source is not JSON: ${errorText(e)}`;
+  }
+
+  const busy = run !== null && run.phase !== 'settled' && run.phase !== 'refused' && run.error === undefined;
+
+  async function send() {
+    if (!signer || estimate.value === undefined || sourceError) return;
+    const deposit = estimate.value;
+    const args = {
+      code_source: source,
+      resource_limits: limits,
+      input_data: input,
+      secrets_ref: profile.trim() ? { profile: profile.trim(), account_id: secretsOwner.trim() || signer.accountId } : null,
+      response_format: format,
+    };
+    let state: Run = { phase: 'signing', deposit, jobs: [] };
+    const update = (patch: Partial<Run>) => {
+      state = { ...state, ...patch };
+      if (!stopped.current) setRun(state);
+    };
+    update({});
+    try {
+      const txHash = await signer.call(chain.contractId, 'request_execution', args, REQUEST_GAS, deposit);
+      update({ phase: 'submitted', txHash });
+      const sender = signer.accountId;
+      for (;;) {
+        if (stopped.current) return;
+        const outcome = await chain.txStatus(txHash, sender, 'INCLUDED_FINAL');
+        if (outcome) {
+          const final = outcome.final_execution_status === 'FINAL';
+          const p = txProgress(outcome, final);
+          if (p.failure) {
+            update({ phase: 'refused', failure: p.failure });
+            return;
+          }
+          if (p.requestId !== null && state.requestId === undefined) {
+            update({ phase: 'requested', requestId: p.requestId, requestBlock: p.requestBlock ?? undefined });
+            rememberSent({ request_id: p.requestId, tx_hash: txHash, sender, sent_at_ms: Date.now() });
+          }
+          if (p.completed && final) {
+            update({ phase: 'settled', completed: p.completed, output: p.value });
+            return;
+          }
+        }
+        if (state.requestId !== undefined) {
+          const [jobs, view] = await Promise.all([
+            coordinator.jobs({ request_id: state.requestId, limit: 10 }).then((j) => j.jobs, () => state.jobs),
+            chain.request(state.requestId).catch(() => undefined),
+          ]);
+          let phase: Phase = state.phase;
+          if (jobs.some((j) => j.job_type === 'compile' && j.state !== 'completed' && j.state !== 'failed')) phase = 'building';
+          if (jobs.some((j) => j.job_type === 'execute')) phase = 'running';
+          if (view?.resolved) phase = 'resolved';
+          update({ jobs, phase });
+        }
+        await new Promise((r) => setTimeout(r, 400));
+      }
+    } catch (e) {
+      update({ error: e });
+    }
+  }
+
+  const phaseIndex = run ? PHASES.findIndex((p) => p.phase === run.phase) : -1;
+
+  return (
+    <>
+      <h1>Playground</h1>
+      {!signer && (
+        <p class="note" role="status">
+          {config.network === 'local' ? 'No development account to sign with.' : 'Connect a wallet (top right) to send requests.'}
+        </p>
+      )}
+      <form
+        class="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <fieldset>
+          <legend>Program</legend>
+          <label>
+            Source
+            <select
+              id="pg-source"
+              value={exampleIndex}
+              onChange={(e) => {
+                const v = e.currentTarget.value;
+                setExampleIndex(v);
+                const example = config.examples[Number(v)];
+                if (v !== 'custom' && example) setSourceText(JSON.stringify(example.source, null, 2));
+              }}
+            >
+              {config.examples.map((ex, i) => (
+                <option key={ex.name} value={String(i)}>
+                  {ex.name}
+                </option>
+              ))}
+              <option value="custom">Custom source</option>
+            </select>
+          </label>
+          <label>
+            Code source (JSON, as request_execution takes it)
+            <textarea
+              id="pg-code"
+              rows={7}
+              class="mono"
+              value={sourceText}
+              onInput={(e) => {
+                setSourceText(e.currentTarget.value);
+                setExampleIndex('custom');
+              }}
+              aria-invalid={sourceError ? 'true' : undefined}
+              aria-describedby="source-help"
+            />
+          </label>
+          <p id="source-help" class={sourceError ? 'field-error' : 'help'}>
+            {sourceError ?? describeSource(source)}
+          </p>
+          <label>
+            Input (stdin)
+            <textarea id="pg-input" rows={3} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
+          </label>
+          <label>
+            Response format
+            <select id="pg-format" value={format} onChange={(e) => setFormat(e.currentTarget.value as 'Text' | 'Json' | 'Bytes')}>
+              <option>Text</option>
+              <option>Json</option>
+              <option>Bytes</option>
+            </select>
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>Limits</legend>
+          <div class="row">
+            <NumberField label="Instructions" value={limits.max_instructions} onChange={(v) => setLimits({ ...limits, max_instructions: v })} />
+            <NumberField label="Memory (MiB)" value={limits.max_memory_mb} onChange={(v) => setLimits({ ...limits, max_memory_mb: v })} />
+            <NumberField label="Seconds" value={limits.max_execution_seconds} onChange={(v) => setLimits({ ...limits, max_execution_seconds: v })} />
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Secrets (optional)</legend>
+          <div class="row">
+            <label>
+              Profile
+              <input id="pg-profile" value={profile} onInput={(e) => setProfile(e.currentTarget.value)} placeholder="default" />
+            </label>
+            <label>
+              Stored by
+              <input id="pg-owner" value={secretsOwner} onInput={(e) => setSecretsOwner(e.currentTarget.value)} placeholder={signer?.accountId ?? ''} />
+            </label>
+          </div>
+        </fieldset>
+        <p class="estimate" aria-live="polite" data-testid="estimate">
+          {estimate.error ? (
+            <span class="field-error">Estimate refused: {estimate.error}</span>
+          ) : estimate.value !== undefined ? (
+            <>
+              Deposit (worst case, the unused part is refunded): <strong>{formatNear(estimate.value)}</strong>
+            </>
+          ) : (
+            'Estimating…'
+          )}
+        </p>
+        <button type="submit" disabled={!signer || busy || estimate.value === undefined || sourceError !== null}>
+          {busy ? 'Running…' : `Send request${signer ? ` as ${signer.accountId}` : ''}`}
+        </button>
+      </form>
+      {run && (
+        <section aria-labelledby="run-h" class="run">
+          <h2 id="run-h">
+            {run.requestId !== undefined ? (
+              <>
+                Request <a href={`#/executions/${run.requestId}`}>#{run.requestId}</a>
+              </>
+            ) : (
+              'Request'
+            )}
+          </h2>
+          <ol class="steps" aria-label="Progress">
+            {PHASES.map((p, i) => (
+              <li key={p.phase} class={i < phaseIndex ? 'done' : i === phaseIndex ? 'current' : ''} aria-current={i === phaseIndex ? 'step' : undefined}>
+                {p.label}
+              </li>
+            ))}
+          </ol>
+          <p role="status" data-testid="run-phase">
+            {run.phase}
+          </p>
+          {run.txHash && (
+            <p>
+              Transaction <code>{run.txHash}</code>
+              {run.requestBlock !== undefined && <> · block {run.requestBlock}</>}
+            </p>
+          )}
+          {run.error !== undefined && <ErrorBox error={run.error} />}
+          {run.failure && (
+            <div class="error" role="alert">
+              <strong>The contract refused the request</strong>
+              <p>{run.failure}</p>
+            </div>
+          )}
+          {run.completed && <Settlement deposit={run.deposit} completed={run.completed} output={run.output} />}
+        </section>
+      )}
+    </>
+  );
+}
+
+function Settlement({ deposit, completed, output }: { deposit: bigint; completed: ExecutionCompleted; output: unknown }) {
+  const used = completed.resources_used;
+  return (
+    <dl class="kv" data-testid="settlement">
+      <dt>Result</dt>
+      <dd data-testid="result">{completed.success ? 'success' : 'failed'}</dd>
+      {completed.success ? (
+        <>
+          <dt>Output</dt>
+          <dd>
+            <pre class="mono" data-testid="output">
+              {typeof output === 'string' ? output : JSON.stringify(output, null, 2)}
+            </pre>
+          </dd>
+        </>
+      ) : (
+        <>
+          <dt>Error</dt>
+          <dd data-testid="failure">{completed.error}</dd>
+        </>
+      )}
+      <dt>Used</dt>
+      <dd>
+        {formatCount(used.instructions)} instructions, {formatMs(used.time_ms)} running, build{' '}
+        {used.compile_time_ms != null ? formatMs(used.compile_time_ms) : 'none (cached)'}
+      </dd>
+      <dt>Paid</dt>
+      <dd data-testid="paid">{formatNear(deposit)}</dd>
+      <dt>Charged</dt>
+      <dd data-testid="charged">{formatNear(completed.charged)}</dd>
+      <dt>Refunded</dt>
+      <dd data-testid="refunded">{formatNear(completed.refunded)}</dd>
+    </dl>
+  );
+}
+
+function NumberField({ label, value, onChange }: { label: string; value: number; onChange: (v: number) => void }) {
+  return (
+    <label>
+      {label}
+      <input
+        type="number"
+        min={0}
+        step={1}
+        value={value}
+        onInput={(e) => {
+          const v = Number(e.currentTarget.value);
+          if (Number.isSafeInteger(v) && v >= 0) onChange(v);
+        }}
+      />
+    </label>
+  );
+}
