@@ -97,7 +97,7 @@ export function BarChart({ bars, caption, unit = '' }: { bars: Bar[]; caption: s
   return (
     <figure class="chart">
       <figcaption>{caption}</figcaption>
-      <svg viewBox={`0 0 ${width} ${height + 18}`} role="img" aria-label={caption} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${width} ${height + 18}`} role="img" aria-label={caption}>
         {bars.map((b, i) => {
           const h = (b.value / max) * height;
           return (

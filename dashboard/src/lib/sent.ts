@@ -6,6 +6,11 @@ export interface SentRequest {
   tx_hash: string;
   sender: string;
   sent_at_ms: number;
+  /** What was asked, as sent (the chain forgets a request once settled). */
+  code_source?: unknown;
+  resource_limits?: { max_instructions: number; max_memory_mb: number; max_execution_seconds: number };
+  secrets_ref?: { profile: string; account_id: string } | null;
+  deposit?: string;
 }
 
 const KEY = 'outlayer.sent.v1';

@@ -51,7 +51,7 @@ export function Executions() {
       jobs: [],
       pending: undefined,
       sender: mine.get(j.request_id)?.sender,
-      source: undefined,
+      source: mine.get(j.request_id)?.code_source ? describeSource(mine.get(j.request_id)!.code_source) : undefined,
       updated: 0,
     };
     row.jobs.push(j);
@@ -231,7 +231,7 @@ export function ExecutionDetail({ id }: { id: number }) {
           {onChain.data?.resolved && <li>Resolved by the operator; waiting for the contract's callback</li>}
           {done ? (
             <li data-testid="settled">
-              Settled{settlement.data?.settledInBlock && <> in block {settlement.data.settledInBlock}</>}:{' '}
+              Settled{settlement.data?.settledInBlock && <> in block <code>{settlement.data.settledInBlock}</code></>}:{' '}
               {done.success ? 'success' : `failure: ${done.error ?? ''}`}
             </li>
           ) : onChain.data === null && jobs.data && list.length > 0 && !sent ? (
@@ -254,6 +254,34 @@ export function ExecutionDetail({ id }: { id: number }) {
             <dd>{formatNear(request.payment)}</dd>
             <dt>Secrets</dt>
             <dd>{request.secrets_ref ? `${request.secrets_ref.profile} of ${request.secrets_ref.account_id}` : 'none'}</dd>
+          </dl>
+        </section>
+      )}
+      {!request && sent?.code_source !== undefined && (
+        <section aria-labelledby="asked-h">
+          <h2 id="asked-h">Request (as sent from this browser)</h2>
+          <dl class="kv">
+            <dt>Account</dt>
+            <dd>{sent.sender}</dd>
+            <dt>Source</dt>
+            <dd class="mono">{describeSource(sent.code_source)}</dd>
+            {sent.resource_limits && (
+              <>
+                <dt>Limits</dt>
+                <dd>
+                  {formatCount(sent.resource_limits.max_instructions)} instructions, {sent.resource_limits.max_memory_mb} MiB,{' '}
+                  {sent.resource_limits.max_execution_seconds} s
+                </dd>
+              </>
+            )}
+            {sent.deposit && (
+              <>
+                <dt>Paid</dt>
+                <dd>{formatNear(sent.deposit)}</dd>
+              </>
+            )}
+            <dt>Secrets</dt>
+            <dd>{sent.secrets_ref ? `${sent.secrets_ref.profile} of ${sent.secrets_ref.account_id}` : 'none'}</dd>
           </dl>
         </section>
       )}
@@ -299,7 +327,9 @@ export function ExecutionDetail({ id }: { id: number }) {
           <h2 id="settle-h">Settlement</h2>
           <dl class="kv">
             <dt>Output</dt>
-            <dd class="mono">{JSON.stringify(settlement.data?.value ?? null)}</dd>
+            <dd>
+              <pre>{JSON.stringify(settlement.data?.value ?? null, null, 2)}</pre>
+            </dd>
             <dt>Charged</dt>
             <dd>{formatNear(done.charged)}</dd>
             <dt>Refunded</dt>

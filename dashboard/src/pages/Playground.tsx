@@ -103,7 +103,16 @@ export function Playground() {
           }
           if (p.requestId !== null && state.requestId === undefined) {
             update({ phase: 'requested', requestId: p.requestId, requestBlock: p.requestBlock ?? undefined });
-            rememberSent({ request_id: p.requestId, tx_hash: txHash, sender, sent_at_ms: Date.now() });
+            rememberSent({
+              request_id: p.requestId,
+              tx_hash: txHash,
+              sender,
+              sent_at_ms: Date.now(),
+              code_source: args.code_source,
+              resource_limits: args.resource_limits,
+              secrets_ref: args.secrets_ref,
+              deposit: deposit.toString(),
+            });
           }
           if (p.completed && final) {
             update({ phase: 'settled', completed: p.completed, output: p.value });

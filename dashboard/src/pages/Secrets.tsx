@@ -6,15 +6,12 @@ import { ServiceError, errorText } from '../api/coordinator';
 import { ConditionBuilder } from '../components/ConditionBuilder';
 import { Show, useAsync } from '../components/common';
 import { type AccessCondition, conditionError, describeCondition } from '../conditions/condition';
-import { type Accessor, debugString, describeAccessor, normalizeAccessor } from '../crypto/accessor';
+import { type Accessor, describeAccessor, normalizeAccessor } from '../crypto/accessor';
+import { profileNameError } from '../lib/validation';
 import { encryptSecrets, secretNameError, secretsPlaintext } from '../crypto/secrets';
 import { formatNear, formatTime } from '../lib/format';
 import { sourceRepo } from '../lib/source';
 
-/** `check_profile_name`: 1-64 of [A-Za-z0-9_-]. */
-export function profileNameError(name: string): string | null {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(name) ? null : `profile name ${debugString(name)} must be 1-64 characters of [A-Za-z0-9_-]`;
-}
 
 /** Waits until a transaction's receipts have all run; throws the contract's message when it failed. */
 async function settle(chain: Chain, signer: TxSigner, hash: string): Promise<void> {
@@ -65,11 +62,15 @@ export function Secrets() {
     accessorError = `invalid accessor: ${errorText(e)}`;
   }
   const profileError = profileNameError(profile);
-  let secretsError: string | null = null;
-  try {
-    secretsPlaintext(pairs.map((p) => [p.name, p.value]));
-  } catch (e) {
-    secretsError = errorText(e);
+  // Rows left entirely empty are not secrets.
+  const filled = pairs.filter((p) => p.name !== '' || p.value !== '').map((p): [string, string] => [p.name, p.value]);
+  let secretsError: string | null = filled.length === 0 ? 'Add at least one secret.' : null;
+  if (!secretsError) {
+    try {
+      secretsPlaintext(filled);
+    } catch (e) {
+      secretsError = errorText(e);
+    }
   }
   const accessError = conditionError(access);
   const ready = owner && accessor && !profileError && !secretsError && !accessError;
@@ -81,7 +82,7 @@ export function Secrets() {
       setStatus({ kind: 'info', text: 'Fetching the keystore public key…' });
       const pubkey = await coordinator.pubkey(accessor, signer.accountId);
       // Encrypted here: the plaintext never leaves the browser.
-      const blob = encryptSecrets(pubkey, pairs.map((p) => [p.name, p.value]));
+      const blob = encryptSecrets(pubkey, filled);
       const required = await chain.estimateStorage(signer.accountId, accessor, profile, blob, access);
       const existing = (list.data ?? []).find((s) => sameAccessor(s.accessor, accessor!) && s.profile === profile);
       const held = existing ? BigInt(existing.storage_deposit) : 0n;
@@ -184,7 +185,7 @@ export function Secrets() {
             <button type="button" onClick={() => setPairs([...pairs, { name: '', value: '' }])}>
               Add a secret
             </button>
-            {secretsError && pairs.every((p) => p.name === '' || !secretNameError(p.name)) && <p class="field-error">{secretsError}</p>}
+            {secretsError && filled.length > 0 && filled.every(([name]) => name === '' || !secretNameError(name)) && <p class="field-error">{secretsError}</p>}
           </fieldset>
           <fieldset>
             <legend>Who may use them (the caller of a request)</legend>
