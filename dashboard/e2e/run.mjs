@@ -409,6 +409,23 @@ await test('an error state appears when the chain is unreachable', async () => {
   });
 });
 
+await test('on testnet the page offers a wallet and never the development keys', async () => {
+  await withConfig({ network: 'testnet' }, async (p) => {
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.goto(new URL('#/playground', BASE).toString());
+    await p.getByRole('button', { name: 'Connect wallet' }).waitFor();
+    assert((await p.$('header select')) === null, 'no development account picker');
+    await p.waitForSelector('text=Connect a wallet (top right) to send requests.');
+    assert(await p.isDisabled('button[type=submit]'), 'sending is disabled without a wallet');
+    // Reading still works without a wallet.
+    await p.goto(new URL('#/', BASE).toString());
+    await p.waitForSelector('[data-testid=workers-active]');
+    eq(JSON.stringify(errors), '[]', 'page errors');
+    await p.screenshot({ path: join(OUT, 'testnet-no-wallet.png'), fullPage: true });
+  });
+});
+
 await test('the pages are usable from the keyboard', async () => {
   await go('');
   await page.keyboard.press('Tab');

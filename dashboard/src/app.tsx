@@ -1,7 +1,8 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
-import { Chain, DevKeySigner, type TxSigner } from './api/chain';
+import { Chain, DevKeySigner, txProgress, type TxSigner } from './api/chain';
+import { rememberSent } from './lib/sent';
 import { Coordinator, errorText, type HealthReport } from './api/coordinator';
 import type { Config } from './lib/config';
 import { ErrorBox } from './components/common';
@@ -105,6 +106,7 @@ export function App({ config }: { config: Config }) {
         <AccountSwitch />
       </header>
       <HealthBanner />
+      <WalletReturn />
       <main id="main" tabIndex={-1}>
         {content}
       </main>
@@ -227,4 +229,42 @@ function describeHealth(h: HealthReport): string {
     .filter((c) => c && c.status !== 'healthy' && c.status !== 'disabled')
     .map((c) => `${c.status}: ${c.detail}`)
     .join('; ');
+}
+
+/**
+ * A browser wallet sends the user back with `?transactionHashes=…` or
+ * `?errorCode=…&errorMessage=…`. A request sent that way is looked up on
+ * chain and shown; a refusal is said.
+ */
+function WalletReturn() {
+  const { config, chain, signer } = useServices();
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  useEffect(() => {
+    if (config.network === 'local' || !signer) return;
+    const params = new URLSearchParams(window.location.search);
+    const clean = () => window.history.replaceState(null, '', window.location.pathname + window.location.hash);
+    const refused = params.get('errorCode');
+    if (refused) {
+      setMessage({ error: true, text: `The wallet refused: ${params.get('errorMessage') ?? refused}` });
+      clean();
+      return;
+    }
+    const hash = params.get('transactionHashes')?.split(',')[0];
+    if (!hash) return;
+    clean();
+    setMessage({ error: false, text: `The wallet sent transaction ${hash}.` });
+    void chain.txStatus(hash, signer.accountId, 'INCLUDED_FINAL').then((outcome) => {
+      const p = outcome ? txProgress(outcome, false) : null;
+      if (p?.requestId != null) {
+        rememberSent({ request_id: p.requestId, tx_hash: hash, sender: signer.accountId, sent_at_ms: Date.now() });
+        window.location.hash = `#/executions/${p.requestId}`;
+      }
+    });
+  }, [config.network, signer?.accountId]);
+  if (!message) return null;
+  return (
+    <div class={message.error ? 'banner' : 'banner info'} role={message.error ? 'alert' : 'status'}>
+      <p>{message.text}</p>
+    </div>
+  );
 }
