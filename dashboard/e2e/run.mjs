@@ -153,6 +153,19 @@ async function accessible(name) {
   const critical = result.filter((v) => v.impact === 'critical');
   assert(critical.length === 0, `critical accessibility violations on ${name}: ${JSON.stringify(critical)}`);
 }
+/** Waits until the element's whole text (whitespace normalised) is exactly `text`. */
+async function waitText(selector, text, timeout = 30_000) {
+  try {
+    await page.waitForFunction(
+      ([sel, want]) => [...document.querySelectorAll(sel)].some((e) => e.textContent.replace(/\s+/g, ' ').trim() === want),
+      [selector, text],
+      { timeout },
+    );
+  } catch (e) {
+    const seen = await page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+    throw new Error(`${selector} never read ${JSON.stringify(text)}; it reads ${JSON.stringify(seen)}`);
+  }
+}
 async function actAs(account) {
   await page.selectOption('header select', account);
 }
@@ -239,6 +252,30 @@ await test('a playground request reaches settled and shows its output, charge an
   await accessible('playground');
 });
 
+await test('the playground refuses before paying what the contract would refuse, with its messages', async () => {
+  await go('playground');
+  await actAs(alice);
+  const source = JSON.parse(JSON.stringify(example.source));
+  source.GitPackage.commit = '-x';
+  await page.fill('#pg-code', JSON.stringify(source));
+  await waitText(
+    '[data-testid=source-status]',
+    'invalid code_source: commit "-x" is neither a full commit hash nor a branch or tag name (1-255 of A-Z a-z 0-9 - _ . / +, not starting with - / or .)',
+  );
+  assert(await page.isDisabled('button[type=submit]'), 'send is disabled');
+  await page.selectOption('#pg-source', { label: example.name });
+  await page.waitForSelector('[data-testid=estimate] strong');
+  assert(!(await page.isDisabled('button[type=submit]')), 'send is enabled again');
+  // The estimate comes from the contract: its refusal is shown as it says it.
+  const cap = (await view('get_config', {})).max_limits.max_instructions;
+  await page.getByLabel('Instructions').fill(String(cap + 1));
+  await waitText('[data-testid=estimate]', `Estimate refused: invalid resource_limits: max_instructions ${cap + 1} is above the cap ${cap}`);
+  assert(await page.isDisabled('button[type=submit]'), 'send is disabled above the cap');
+  await page.fill('#pg-profile', 'bad.profile');
+  await waitText('[data-testid=problems] li', 'invalid secrets_ref: profile name "bad.profile" must be 1-64 characters of [A-Za-z0-9_-]');
+  await shot('playground-refused-before-paying');
+});
+
 await test('the execution detail shows the timeline, result and settlement of that request', async () => {
   assert(plain, 'needs the playground request');
   await go(`executions/${plain.requestId}`);
@@ -289,6 +326,23 @@ await test('the form refuses reserved names and invalid conditions as the contra
   await page.fill('#access-accounts', alice);
   await page.waitForSelector('text=The contract accepts this condition.');
   assert(!(await page.isDisabled('#store-secrets')), 'store is enabled once valid');
+  // Nested: and(NEAR balance, not(NFT)), each rule shown where it breaks.
+  await page.selectOption('#access-kind', 'Logic');
+  await waitText('[data-testid=access-status]', 'invalid access condition: Logic needs at least one condition');
+  await page.click('#access-add');
+  await page.selectOption('#access-0-kind', 'NearBalance');
+  await page.fill('#access-0-value', '1.5');
+  await waitText('[data-testid=access-status]', 'NearBalance value must be a whole number (decimal digits)');
+  await page.fill('#access-0-value', '1000000000000000000000000');
+  await page.click('#access-add');
+  await page.selectOption('#access-1-kind', 'Not');
+  await page.selectOption('#access-1-0-kind', 'NftOwned');
+  await page.fill('#access-1-0-contract', 'nft.test.near');
+  await page.fill('#access-1-0-token', 'x'.repeat(257));
+  await waitText('[data-testid=access-status]', 'invalid access condition: NftOwned token_id must be 1-256 bytes');
+  assert(await page.isDisabled('#store-secrets'), 'store is disabled while the condition is invalid');
+  await page.fill('#access-1-0-token', '');
+  await waitText('[data-testid=access-status]', 'The contract accepts this condition.');
   await accessible('secrets form');
 });
 
@@ -346,12 +400,32 @@ await test('update access and delete through the page', async () => {
   await actAs(alice);
   const row = page.locator('[data-testid=secret-row]', { hasText: PROFILE });
   await row.getByRole('button', { name: 'Edit access' }).click();
-  await page.selectOption(`#edit-${PROFILE}-kind`, 'AllowAll');
+  const edit = `#edit-${PROFILE}`;
+  await page.selectOption(`${edit}-kind`, 'Logic');
+  await page.click(`${edit}-add`);
+  await page.selectOption(`${edit}-0-kind`, 'NearBalance');
+  await page.fill(`${edit}-0-value`, '1000000000000000000000000');
+  await page.click(`${edit}-add`);
+  await page.selectOption(`${edit}-1-kind`, 'Not');
+  await page.selectOption(`${edit}-1-0-kind`, 'NftOwned');
+  await page.fill(`${edit}-1-0-contract`, 'nft.test.near');
   await page.getByRole('button', { name: 'Save access' }).click();
-  await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}"):has-text("anyone")`, { timeout: 60_000 });
+  await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}"):has-text("not (owns an NFT of nft.test.near)")`, { timeout: 60_000 });
   const repo = example.source.GitPackage.repo;
   const record = await view('get_secrets', { accessor: { Repo: { repo, branch: null } }, profile: PROFILE, owner: alice });
-  eq(JSON.stringify(record.access), '"AllowAll"', 'access updated on chain');
+  eq(
+    JSON.stringify(record.access),
+    JSON.stringify({
+      Logic: {
+        operator: 'And',
+        conditions: [
+          { NearBalance: { operator: 'Gte', value: '1000000000000000000000000' } },
+          { Not: { condition: { NftOwned: { contract: 'nft.test.near', token_id: null } } } },
+        ],
+      },
+    }),
+    'the nested condition built in the page is what the contract stored',
+  );
   page.once('dialog', (d) => d.accept());
   await row.getByRole('button', { name: 'Delete' }).click();
   await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}")`, { state: 'detached', timeout: 60_000 });

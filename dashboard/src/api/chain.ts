@@ -199,13 +199,43 @@ export function chainError(e: unknown, rpcUrl: string, what: string): ServiceErr
   if (e instanceof TypeError || /fetch failed|Failed to fetch|NetworkError|ECONNREFUSED|exceeded .* retries/i.test(text)) {
     return new ServiceError('chain', 'unreachable', `The NEAR RPC at ${rpcUrl} is unreachable (${text}).`);
   }
-  return new ServiceError('chain', 'refused', `${what}: ${contractMessage(text)}`);
+  const message = contractMessage(text);
+  return new ServiceError('chain', 'refused', message === text ? `${what}: ${text}` : message);
 }
 
-/** The contract's own panic message out of an RPC error, when there is one. */
+/** Rust's `{:?}` escapes undone for the common cases. */
+function unescapeDebug(text: string): string {
+  return text.replace(/\\(["\\])/g, '$1').replace(/\\n/g, '\n');
+}
+
+/**
+ * The contract's own panic message out of an RPC error's text, when there
+ * is one (`GuestPanic { panic_msg: "…" }` from views, `Smart contract
+ * panicked: …` from transactions); else the text as is.
+ */
 export function contractMessage(text: string): string {
-  const m = /Smart contract panicked: (.*?)(?:"|\n|$)/.exec(text) ?? /ExecutionError\("(.*?)"\)/.exec(text);
-  return m ? m[1]! : text;
+  const view = /panic_msg: "(.*)" \}/s.exec(text);
+  if (view) return unescapeDebug(view[1]!);
+  const call = /ExecutionError\("Smart contract panicked: (.*)"\)/s.exec(text);
+  if (call) return unescapeDebug(call[1]!);
+  const plain = /Smart contract panicked: (.*)$/s.exec(text);
+  return plain ? plain[1]! : text;
+}
+
+/** The message of a transaction's `Failure` (its `ExecutionError`, without nearcore's prefix). */
+export function failureMessage(failure: unknown): string {
+  const find = (v: unknown): string | null => {
+    if (typeof v !== 'object' || v === null) return null;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'ExecutionError' && typeof x === 'string') return x;
+      const inner = find(x);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const found = find(failure);
+  if (found) return found.replace(/^Smart contract panicked: /, '');
+  return JSON.stringify(failure);
 }
 
 /** What signs transactions: a development key, or a wallet. */
@@ -304,7 +334,7 @@ export function txProgress(outcome: FinalExecutionOutcome, final: boolean): TxPr
         value = raw;
       }
     }
-    if (status.Failure) failure = contractMessage(JSON.stringify(status.Failure));
+    if (status.Failure) failure = failureMessage(status.Failure);
   }
   const settled = outcome.receipts_outcome.find((o) => o.outcome.logs.some((l) => l.includes('"execution_completed"')));
   return {

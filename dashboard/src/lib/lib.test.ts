@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FinalExecutionOutcome } from '@near-js/types';
 
-import { contractMessage, txProgress } from '../api/chain';
+import { contractMessage, failureMessage, txProgress } from '../api/chain';
 import type { JobInfo } from '../api/coordinator';
 import { statusOf } from '../pages/Executions';
 import { ConfigError, parseConfig } from './config';
@@ -105,6 +105,14 @@ describe('a request transaction read for its progress', () => {
       'invalid resource_limits: x',
     );
     expect(contractMessage('plain')).toBe('plain');
+    expect(
+      contractMessage(
+        '[-32000] Server error: wasm execution failed with error: FunctionCallError(HostError(GuestPanic { panic_msg: "invalid secrets_ref: profile name \\"a.b\\" must be 1-64 characters" }))',
+      ),
+    ).toBe('invalid secrets_ref: profile name "a.b" must be 1-64 characters');
+    expect(failureMessage({ ActionError: { index: 0, kind: { FunctionCallError: { ExecutionError: 'Smart contract panicked: no secrets profile "x" of a.near' } } } })).toBe(
+      'no secrets profile "x" of a.near',
+    );
   });
 });
 

@@ -7,7 +7,10 @@ import { ErrorBox } from '../components/common';
 import { byteLength } from '../crypto/accessor';
 import { formatCount, formatMs, formatNear } from '../lib/format';
 import { rememberSent } from '../lib/sent';
-import { describeSource } from '../lib/source';
+import { codeSourceError, describeSource } from '../lib/source';
+import { profileNameError } from '../lib/validation';
+import { accountIdError } from '../conditions/condition';
+import { useAsync } from '../components/common';
 
 type Phase = 'idle' | 'signing' | 'submitted' | 'requested' | 'building' | 'running' | 'resolved' | 'settled' | 'refused';
 
@@ -65,8 +68,22 @@ export function Playground() {
   let sourceError: string | null = null;
   try {
     source = JSON.parse(sourceText);
+    sourceError = codeSourceError(source);
   } catch (e) {
     sourceError = `The source is not JSON: ${errorText(e)}`;
+  }
+  // What request_execution would refuse, checked here first.
+  const contractConfig = useAsync(() => chain.config(), [chain]);
+  const problems: string[] = [];
+  const maxInput = contractConfig.data?.max_limits.max_input_bytes;
+  if (maxInput !== undefined && inputBytes > maxInput) problems.push(`input_data is ${inputBytes} bytes, above the cap ${maxInput}`);
+  if (contractConfig.data?.paused) problems.push('contract is paused: new requests are refused');
+  if (profile.trim()) {
+    const p = profileNameError(profile.trim());
+    if (p) problems.push(`invalid secrets_ref: ${p}`);
+    const owner = secretsOwner.trim();
+    const o = owner ? accountIdError(owner) : null;
+    if (o) problems.push(`secrets stored by ${JSON.stringify(owner)}: ${o}`);
   }
 
   const busy = run !== null && run.phase !== 'settled' && run.phase !== 'refused' && run.error === undefined;
@@ -191,7 +208,7 @@ export function Playground() {
               aria-describedby="source-help"
             />
           </label>
-          <p id="source-help" class={sourceError ? 'field-error' : 'help'}>
+          <p id="source-help" class={sourceError ? 'field-error' : 'help'} data-testid="source-status">
             {sourceError ?? describeSource(source)}
           </p>
           <label>
@@ -239,7 +256,14 @@ export function Playground() {
             'Estimating…'
           )}
         </p>
-        <button type="submit" disabled={!signer || busy || estimate.value === undefined || sourceError !== null}>
+        {problems.length > 0 && (
+          <ul class="field-error" role="alert" data-testid="problems">
+            {problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        )}
+        <button type="submit" disabled={!signer || busy || estimate.value === undefined || sourceError !== null || problems.length > 0}>
           {busy ? 'Running…' : `Send request${signer ? ` as ${signer.accountId}` : ''}`}
         </button>
       </form>

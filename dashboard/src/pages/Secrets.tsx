@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 
 import { useServices } from '../app';
-import { SECRETS_GAS, type Chain, type SecretsSummary, type TxSigner } from '../api/chain';
+import { SECRETS_GAS, failureMessage, type Chain, type SecretsSummary, type TxSigner } from '../api/chain';
 import { ServiceError, errorText } from '../api/coordinator';
 import { ConditionBuilder } from '../components/ConditionBuilder';
 import { Show, useAsync } from '../components/common';
@@ -21,11 +21,7 @@ async function settle(chain: Chain, signer: TxSigner, hash: string): Promise<voi
       const failure = [outcome.status, ...outcome.receipts_outcome.map((r) => r.outcome.status)].find(
         (s) => typeof s === 'object' && s !== null && 'Failure' in s,
       ) as { Failure: unknown } | undefined;
-      if (failure) {
-        const text = JSON.stringify(failure.Failure);
-        const m = /Smart contract panicked: (.*?)"/.exec(text);
-        throw new ServiceError('chain', 'refused', `The contract refused: ${m ? m[1]!.replace(/\\"/g, '"') : text}`);
-      }
+      if (failure) throw new ServiceError('chain', 'refused', `The contract refused: ${failureMessage(failure.Failure)}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 300));
