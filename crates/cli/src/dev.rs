@@ -5,12 +5,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use outlayer_dev::dashboard::{self, DashboardArgs};
 use outlayer_dev::{DevArgs, Stack};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
     dev: DevArgs,
+    #[command(flatten)]
+    dashboard: DashboardArgs,
     /// Store an encrypted secret and pay for requests of a program from this
     /// project's examples/ (built by the worker from git), print the
     /// results, and stop.
@@ -29,11 +32,25 @@ pub(crate) struct Args {
 
 pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
     let stack = Stack::start(&args.dev).await?;
-    println!("{}", stack.describe());
     let project = args
         .project
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let dashboard = match dashboard::serve(&stack, &project, &args.dashboard).await {
+        Ok(dashboard) => dashboard,
+        Err(e) => {
+            stack.stop().await;
+            return Err(e);
+        }
+    };
+    println!("{}", stack.describe());
+    match &dashboard {
+        Some(dashboard) => println!("  dashboard     {}", dashboard.url),
+        None => println!(
+            "  dashboard     not built ({} has no index.html: cd dashboard && npm ci && npm run build)",
+            args.dashboard.dashboard_dir.display()
+        ),
+    }
     let code = if let Some(requests) = args.bench {
         match outlayer_dev::bench::run(&stack, &project, requests).await {
             Ok(report) => {
@@ -59,6 +76,7 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
         tokio::signal::ctrl_c().await.ok();
         ExitCode::SUCCESS
     };
+    drop(dashboard);
     stack.stop().await;
     Ok(code)
 }

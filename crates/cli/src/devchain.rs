@@ -1,29 +1,68 @@
-//! `outlayer devchain`: runs `outlayer-devchain`, the local NEAR chain. It is
-//! a separate binary from its own workspace (devchain/: nearcore's VM needs a
-//! wasmtime build without features our runtime uses), looked up next to this
-//! executable, then on `PATH`; its arguments are passed through.
+//! `outlayer devchain`: the local NEAR chain with the OutLayer contract
+//! (`outlayer-devchain`, nearcore's VM), in this process until Ctrl-C.
 
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-const BINARY: &str = "outlayer-devchain";
+use anyhow::Context as _;
+use outlayer_devchain::DevchainConfig;
 
 #[derive(clap::Args)]
-#[command(disable_help_flag = true)]
 pub(crate) struct Args {
-    /// Arguments for outlayer-devchain (`--help` lists them).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    /// Address of the JSON-RPC server (nearcore's default port).
+    #[arg(
+        long,
+        default_value = "127.0.0.1:3030",
+        env = "OUTLAYER_DEVCHAIN_LISTEN"
+    )]
+    listen: SocketAddr,
+    /// Milliseconds between blocks.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    block_ms: u64,
+    /// The contract wasm deployed at genesis (built by scripts/build-contract).
+    #[arg(long, default_value_os_t = outlayer_devchain::contract_wasm_path())]
+    contract: PathBuf,
+    /// Write the genesis accounts' keys here, as near-cli does
+    /// (`<dir>/<chain id>/<account>.json`).
+    #[arg(long, default_value = ".outlayer/near-credentials")]
+    credentials_dir: PathBuf,
 }
 
-/// Replaces this process with the chain's, so signals and exit status are its own.
-pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(binary) = outlayer_dev::devchain_binary() else {
-        anyhow::bail!(
-            "{BINARY} is not built: run scripts/build-devchain (it installs next to outlayer)"
-        );
+pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
+    let wasm = std::fs::read(&args.contract).with_context(|| {
+        format!(
+            "cannot read the contract wasm {} (run scripts/build-contract)",
+            args.contract.display()
+        )
+    })?;
+    let config = DevchainConfig {
+        listen: args.listen,
+        block_interval: Duration::from_millis(args.block_ms),
+        contract_wasm: Some(wasm),
+        credentials_dir: Some(args.credentials_dir.clone()),
+        ..DevchainConfig::default()
     };
-    let error = std::process::Command::new(&binary).args(args.args).exec();
-    anyhow::bail!("cannot run {}: {error}", binary.display())
+    let chain_id = config.chain.chain_id.clone();
+    let chain = outlayer_devchain::spawn(config)
+        .await
+        .with_context(|| format!("cannot start the local chain on {}", args.listen))?;
+    let accounts = &chain.genesis_accounts;
+    let users: Vec<String> = accounts.users.iter().map(ToString::to_string).collect();
+    println!("local NEAR chain `{chain_id}` at {}", chain.url);
+    println!(
+        "  contract  {} (owner {}, operator {})",
+        accounts.contract, accounts.owner, accounts.operator
+    );
+    println!("  users     {}", users.join(", "));
+    println!(
+        "  keys      {}",
+        args.credentials_dir.join(&chain_id).display()
+    );
+    println!("  blocks    {}/v0/block/<height>", chain.url);
+    tokio::signal::ctrl_c().await.ok();
+    tracing::info!("local chain stopping");
+    chain.stop().await;
+    Ok(ExitCode::SUCCESS)
 }

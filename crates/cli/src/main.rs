@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 mod build;
 mod coordinator;
+#[cfg(feature = "local-chain")]
 mod dev;
+#[cfg(feature = "local-chain")]
 mod devchain;
 mod keystore;
 mod near;
@@ -35,6 +37,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The whole system locally: chain, keystore, coordinator, worker (`--demo` runs requests).
+    #[cfg(feature = "local-chain")]
     Dev(dev::Args),
     /// Follow the chain and carry requests to settlement (build, secrets, run, resolve).
     Worker(worker::Args),
@@ -52,7 +55,8 @@ enum Command {
     Secrets(secrets::Args),
     /// Serve the coordinator, manage worker tokens, benchmark.
     Coordinator(coordinator::Args),
-    /// Run a local NEAR chain with the OutLayer contract deployed (outlayer-devchain).
+    /// Run a local NEAR chain with the OutLayer contract deployed (nearcore's VM).
+    #[cfg(feature = "local-chain")]
     Devchain(devchain::Args),
     /// View, call and look up transactions on a NEAR chain (the local one by default).
     Near(near::Args),
@@ -63,16 +67,17 @@ impl Command {
     /// stderr stays readable. `RUST_LOG` overrides either.
     fn default_log_level(&self) -> &'static str {
         match self {
-            Self::Keystore(_) | Self::Coordinator(_) | Self::Devchain(_) | Self::Worker(_) => {
-                "info"
-            }
+            Self::Keystore(_) | Self::Coordinator(_) | Self::Worker(_) => "info",
+            #[cfg(feature = "local-chain")]
+            Self::Devchain(_) => "info",
+            #[cfg(feature = "local-chain")]
+            Self::Dev(_) => "warn",
             Self::Run(_)
             | Self::Secrets(_)
             | Self::Near(_)
             | Self::Request(_)
             | Self::Build(_)
-            | Self::Status(_)
-            | Self::Dev(_) => "warn",
+            | Self::Status(_) => "warn",
         }
     }
 }
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            #[cfg(feature = "local-chain")]
             Command::Dev(args) => dev::main(args).await,
             Command::Worker(args) => worker::main(args).await,
             Command::Request(args) => request::main(args).await,
@@ -116,7 +122,8 @@ fn main() -> ExitCode {
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,
             Command::Coordinator(args) => Ok(coordinator::run(args).await),
-            Command::Devchain(args) => devchain::main(args),
+            #[cfg(feature = "local-chain")]
+            Command::Devchain(args) => devchain::main(args).await,
             Command::Near(args) => near::main(args).await,
         }
     });

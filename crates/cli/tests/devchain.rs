@@ -9,23 +9,20 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// The contract wasm, when it and `outlayer-devchain` are built; `scripts/test`
-/// builds both and sets `OUTLAYER_REQUIRE_CONTRACT_WASM=1`, so there they must be.
+/// The contract wasm, when it is built; `scripts/test` builds it and sets
+/// `OUTLAYER_REQUIRE_CONTRACT_WASM=1`, so there it must be.
 fn contract_wasm() -> Option<std::path::PathBuf> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../contract/res/outlayer_contract.wasm");
-    let devchain =
-        std::path::Path::new(env!("CARGO_BIN_EXE_outlayer")).with_file_name("outlayer-devchain");
-    if path.exists() && devchain.exists() {
+    if path.exists() {
         return Some(path);
     }
     assert!(
         std::env::var_os("OUTLAYER_REQUIRE_CONTRACT_WASM").is_none(),
-        "{} or {} is missing: run scripts/build-contract and scripts/build-devchain",
+        "{} is missing: run scripts/build-contract",
         path.display(),
-        devchain.display()
     );
-    eprintln!("skipped: run scripts/build-contract and scripts/build-devchain first");
+    eprintln!("skipped: run scripts/build-contract first");
     None
 }
 

@@ -1,8 +1,7 @@
-//! The whole system in one process (the chain in its own, as a child):
+//! The whole system in one process (the chain on a runtime of its own):
 //! started in dependency order, stopped in reverse.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -10,16 +9,12 @@ use outlayer_keystore::{Keystore, KeystoreArgs, hash_token};
 use outlayer_near_client::transaction::AccessKey;
 use outlayer_near_client::{AccessKeyPermission, Action, DEFAULT_WAIT_UNTIL, NearRpc, Signer};
 use outlayer_types::AccountId;
-use serde_json::json;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 
 use crate::parse_flags;
 
 /// The contract's account on the local chain.
 pub const CONTRACT: &str = "outlayer.test.near";
 const CHAIN_ID: &str = "outlayer-local";
-const DEVCHAIN: &str = "outlayer-devchain";
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct DevArgs {
@@ -50,7 +45,7 @@ pub struct DevArgs {
     pub coordinator_flags: Vec<String>,
 }
 
-/// Everything running; [`Stack::stop`] ends it (dropping it kills the chain).
+/// Everything running; [`Stack::stop`] ends it (dropping it stops the chain).
 pub struct Stack {
     pub rpc_url: String,
     /// near-cli credentials of the genesis accounts (`<account>.json`).
@@ -67,7 +62,7 @@ pub struct Stack {
     coordinator_flags: Vec<String>,
     keystore_flags: Vec<String>,
     keystore_addr: std::net::SocketAddr,
-    chain: Child,
+    chain: outlayer_devchain::Running,
     keystore: Option<outlayer_keystore::Running>,
 }
 
@@ -85,7 +80,8 @@ impl Stack {
             }
         }
         let master = master_file(dir)?;
-        let (chain, rpc_url) = start_chain(args).await?;
+        let chain = start_chain(args).await?;
+        let rpc_url = chain.url.clone();
         let keys = dir.join("near-credentials").join(CHAIN_ID);
 
         let keystore_token = random_hex();
@@ -325,8 +321,7 @@ impl Stack {
         if let Some(keystore) = self.keystore {
             keystore.stop().await;
         }
-        let mut chain = self.chain;
-        let _ = chain.kill().await;
+        self.chain.stop().await;
     }
 }
 
@@ -380,29 +375,6 @@ fn random_hex() -> String {
     hex::encode(bytes)
 }
 
-/// `outlayer-devchain`: next to the running executable (or one directory
-/// up, for test binaries in `deps/`), else on `PATH`.
-pub fn devchain_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let beside = exe.parent().map(|d| d.join(DEVCHAIN));
-    let above = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join(DEVCHAIN));
-    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(DEVCHAIN))
-                .collect()
-        })
-        .unwrap_or_default();
-    beside
-        .into_iter()
-        .chain(above)
-        .chain(on_path)
-        .find(|path| path.is_file())
-}
-
 /// The contract wasm the local chain deploys: `OUTLAYER_CONTRACT_WASM`, or
 /// the one `scripts/build-contract` leaves in this checkout. Named here, not
 /// left to the chain binary's default, because that binary may have been
@@ -416,53 +388,28 @@ pub(crate) fn contract_wasm() -> PathBuf {
     }
 }
 
-/// Starts the local chain and waits until the contract answers.
-async fn start_chain(args: &DevArgs) -> anyhow::Result<(Child, String)> {
-    let Some(binary) = devchain_binary() else {
-        bail!("{DEVCHAIN} is not built: run scripts/build-devchain");
-    };
+/// Starts the local chain (in this process, on its own runtime) with the
+/// contract initialised.
+async fn start_chain(args: &DevArgs) -> anyhow::Result<outlayer_devchain::Running> {
     let contract_wasm = contract_wasm();
-    if !contract_wasm.is_file() {
-        bail!(
+    let wasm = std::fs::read(&contract_wasm).with_context(|| {
+        format!(
             "the contract is not built ({}): run scripts/build-contract",
             contract_wasm.display()
-        );
-    }
-    let mut child = Command::new(&binary)
-        .arg("--contract")
-        .arg(&contract_wasm)
-        .args(["--listen", &args.rpc_listen])
-        .args(["--block-ms", &args.block_ms.to_string()])
-        .arg("--credentials-dir")
-        .arg(args.dir.join("near-credentials"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot run {}", binary.display()))?;
-    let stdout = child.stdout.take().context("the chain's stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    // Its first line: "local NEAR chain `outlayer-local` at http://…".
-    let url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .context("the local chain did not start within 60 s")??
-            .context("the local chain exited at start")?;
-        if let Some(url) = line.split(" at ").nth(1) {
-            break url.trim().to_owned();
-        }
+        )
+    })?;
+    let listen: std::net::SocketAddr = args
+        .rpc_listen
+        .parse()
+        .with_context(|| format!("--rpc-listen {}: not an address", args.rpc_listen))?;
+    let config = outlayer_devchain::DevchainConfig {
+        listen,
+        block_interval: Duration::from_millis(args.block_ms),
+        contract_wasm: Some(wasm),
+        credentials_dir: Some(args.dir.join("near-credentials")),
+        ..Default::default()
     };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let rpc = NearRpc::new(url.clone(), Duration::from_secs(5))?;
-    let contract: AccountId = CONTRACT.parse()?;
-    for _ in 0..100 {
-        let ready: Result<serde_json::Value, _> = rpc
-            .view_call(&contract, "get_config", &json!({}), &Default::default())
-            .await;
-        if ready.is_ok() {
-            return Ok((child, url));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the contract on the local chain did not answer")
+    outlayer_devchain::spawn(config)
+        .await
+        .with_context(|| format!("local chain: cannot listen on {listen}"))
 }

@@ -3,8 +3,8 @@
 //! are built by the worker from this project's own git repository
 //! (`file://`, at HEAD), exactly as a request names them.
 //!
-//! Needs `outlayer-devchain` (scripts/build-devchain) and the contract wasm
-//! (scripts/build-contract); `scripts/test` builds both first.
+//! Needs the contract wasm (scripts/build-contract); `scripts/test` builds
+//! it first.
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! settled on chain with its category and a readable message, the payer is
 //! charged the base fee and refunded the rest, to the yoctoNEAR.
 //!
-//! Needs `outlayer-devchain` and the contract wasm, like `e2e.rs`.
+//! Needs the contract wasm, like `e2e.rs`.
 
 mod common;
 

@@ -3,7 +3,7 @@
 //! payers: every request is settled exactly once, with its own output, and
 //! every payer's balance moves by exactly its charges and gas.
 //!
-//! Needs `outlayer-devchain`, the contract wasm, PostgreSQL and Redis
+//! Needs the contract wasm, PostgreSQL and Redis
 //! (`scripts/setup` installs them; `scripts/test` builds the rest).
 
 mod common;

@@ -31,6 +31,14 @@ pub(super) fn router() -> Router<Arc<Coordinator>> {
         .route("/metrics", get(metrics))
         .route("/secrets/pubkey", post(secrets_pubkey))
         .route("/openapi.json", get(openapi))
+        // Public data for any page (the dashboard is served from another
+        // origin); no credentials cross: these routes take no token.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers([axum::http::header::CONTENT_TYPE]),
+        )
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -15,7 +15,7 @@ pub fn contract_wasm() -> Option<Vec<u8>> {
     // Cargo names this checkout at run time; the compile-time path may be
     // another clone's when clones share a target directory.
     let path = match std::env::var_os("CARGO_MANIFEST_DIR") {
-        Some(dir) => std::path::Path::new(&dir).join("../contract/res/outlayer_contract.wasm"),
+        Some(dir) => std::path::Path::new(&dir).join("../../contract/res/outlayer_contract.wasm"),
         None => outlayer_devchain::contract_wasm_path(),
     };
     match std::fs::read(&path) {

@@ -87,6 +87,9 @@ pub fn router(shared: Shared) -> Router {
         .route("/v0/block/{height}", get(crate::stream::block))
         .route("/v0/last_block/final", get(crate::stream::last_block))
         .with_state(shared)
+        // Any page may read a public chain: NEAR's RPC providers answer
+        // every origin, and the dashboard relies on it.
+        .layer(tower_http::cors::CorsLayer::permissive())
 }
 
 /// A running local chain.
@@ -157,6 +160,68 @@ impl Devchain {
 
     pub fn key(&self, id: &AccountId) -> Option<&near_crypto::SecretKey> {
         self.keys.iter().find(|(a, _)| a == id).map(|(_, k)| k)
+    }
+}
+
+/// A local chain on its own runtime (its own threads), as it ran when it was
+/// a separate process: block production and VM calls never hold up the
+/// services that share the process.
+pub struct Running {
+    pub url: String,
+    pub genesis_accounts: GenesisAccounts,
+    pub keys: Vec<(AccountId, near_crypto::SecretKey)>,
+    pub shared: Shared,
+    devchain: Option<Devchain>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Starts a local chain on a runtime of its own; [`Running::stop`] (or
+/// dropping it) ends it and frees its port.
+pub async fn spawn(config: DevchainConfig) -> anyhow::Result<Running> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("devchain")
+        .enable_all()
+        .build()?;
+    let devchain = runtime.spawn(Devchain::start(config)).await??;
+    Ok(Running {
+        url: devchain.url.clone(),
+        genesis_accounts: devchain.genesis_accounts.clone(),
+        keys: devchain.keys.clone(),
+        shared: devchain.shared.clone(),
+        devchain: Some(devchain),
+        runtime: Some(runtime),
+    })
+}
+
+impl Running {
+    pub fn key(&self, id: &AccountId) -> Option<&near_crypto::SecretKey> {
+        self.keys.iter().find(|(a, _)| a == id).map(|(_, k)| k)
+    }
+
+    /// Stops producing blocks and serving; the port is free on return.
+    pub async fn stop(mut self) {
+        let tasks = self
+            .devchain
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.tasks))
+            .unwrap_or_default();
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.devchain.take();
+        // Dropping a runtime blocks, which an async context forbids.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

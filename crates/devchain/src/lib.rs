@@ -24,7 +24,7 @@ pub mod vm;
 
 pub use chain::{Block, Chain, ChainConfig, FinalStatus, GAS_PRICE};
 pub use genesis::{Genesis, GenesisAccounts, ONE_NEAR};
-pub use server::{Devchain, DevchainConfig, Shared};
+pub use server::{Devchain, DevchainConfig, Running, Shared, spawn};
 
 /// Where `scripts/build-contract` writes the contract wasm in this repository:
 /// `OUTLAYER_CONTRACT_WASM` when set, else next to the checkout this was
@@ -35,6 +35,6 @@ pub fn contract_wasm_path() -> std::path::PathBuf {
     match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
         Some(path) => path.into(),
         None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../contract/res/outlayer_contract.wasm"),
+            .join("../../contract/res/outlayer_contract.wasm"),
     }
 }
