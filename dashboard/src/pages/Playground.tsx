@@ -45,7 +45,7 @@ export function Playground() {
     JSON.stringify(config.examples[0]?.source ?? { GitHub: { repo: '', commit: 'main', build_target: 'wasm32-wasip1' } }, null, 2),
   );
   const [input, setInput] = useState('');
-  const [format, setFormat] = useState<'Text' | 'Json' | 'Bytes'>('Json');
+  const [format, setFormat] = useState<'Text' | 'Json' | 'Bytes'>('Text');
   const [limits, setLimits] = useState(DEFAULT_LIMITS);
   const [profile, setProfile] = useState('');
   const [secretsOwner, setSecretsOwner] = useState('');
