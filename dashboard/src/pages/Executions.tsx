@@ -74,7 +74,7 @@ export function Executions() {
     row.source = describeSource(p.request.code_source);
     byId.set(id, row);
   }
-  let rows = [...byId.values()].map((r) => ({ ...r, status: statusOf(r.jobs) }));
+  let rows = [...byId.values()].map((r) => ({ ...r, jobs: [...r.jobs].sort((a, b) => a.job_id - b.job_id), status: statusOf(r.jobs) }));
   rows.sort((a, b) => b.requestId - a.requestId);
   if (status) rows = rows.filter((r) => r.status === status);
   if (account.trim()) rows = rows.filter((r) => r.sender?.includes(account.trim()));

@@ -25,6 +25,7 @@ const PHASES: Array<{ phase: Phase; label: string }> = [
 
 interface Run {
   phase: Phase;
+  format: string;
   txHash?: string;
   requestId?: number;
   requestBlock?: number;
@@ -98,7 +99,7 @@ export function Playground() {
       secrets_ref: profile.trim() ? { profile: profile.trim(), account_id: secretsOwner.trim() || signer.accountId } : null,
       response_format: format,
     };
-    let state: Run = { phase: 'signing', deposit, jobs: [] };
+    let state: Run = { phase: 'signing', format, deposit, jobs: [] };
     const update = (patch: Partial<Run>) => {
       state = { ...state, ...patch };
       if (!stopped.current) setRun(state);
@@ -301,14 +302,14 @@ export function Playground() {
               <p>{run.failure}</p>
             </div>
           )}
-          {run.completed && <Settlement deposit={run.deposit} completed={run.completed} output={run.output} />}
+          {run.completed && <Settlement deposit={run.deposit} completed={run.completed} output={run.output} format={run.format} />}
         </section>
       )}
     </>
   );
 }
 
-function Settlement({ deposit, completed, output }: { deposit: bigint; completed: ExecutionCompleted; output: unknown }) {
+function Settlement({ deposit, completed, output, format }: { deposit: bigint; completed: ExecutionCompleted; output: unknown; format: string }) {
   const used = completed.resources_used;
   return (
     <dl class="kv" data-testid="settlement">
@@ -316,7 +317,7 @@ function Settlement({ deposit, completed, output }: { deposit: bigint; completed
       <dd data-testid="result">{completed.success ? 'success' : 'failed'}</dd>
       {completed.success ? (
         <>
-          <dt>Output</dt>
+          <dt>Output{format === 'Bytes' ? ' (base64)' : ''}</dt>
           <dd>
             <pre class="mono" data-testid="output">
               {typeof output === 'string' ? output : JSON.stringify(output, null, 2)}
