@@ -1,7 +1,7 @@
 // Signing with a wallet on testnet and mainnet through @near-wallet-selector
 // (MyNearWallet). Loaded only when the network is not `local`.
 
-import { setupWalletSelector, type WalletSelector } from '@near-wallet-selector/core';
+import { setupWalletSelector, type InjectedWallet, type WalletSelector } from '@near-wallet-selector/core';
 import { setupMyNearWallet } from '@near-wallet-selector/my-near-wallet';
 import { actionCreators } from '@near-js/transactions';
 
@@ -50,9 +50,9 @@ export async function walletAccount(network: 'testnet' | 'mainnet'): Promise<str
 
 export async function signIn(network: 'testnet' | 'mainnet', contractId: string): Promise<void> {
   const s = await walletSelector(network);
-  const wallet = await s.wallet('my-near-wallet');
+  const wallet = await s.wallet<InjectedWallet>('my-near-wallet');
   try {
-    await wallet.signIn({ contractId, accounts: [] } as never);
+    await wallet.signIn({ contractId });
   } catch (e) {
     throw new WalletRefused(`The wallet refused to sign in: ${errorText(e)}`);
   }
