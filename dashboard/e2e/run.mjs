@@ -100,6 +100,11 @@ async function freePort() {
   });
 }
 const YOCTO = 10n ** 24n;
+/** Every `… NEAR` amount in a text, in yoctoNEAR. */
+function amounts(text) {
+  return [...text.matchAll(/(\d+(?:\.\d{1,24})?) NEAR/g)].map((m) => parseNear(`${m[1]} NEAR`));
+}
+const sum = (xs) => xs.reduce((a, b) => a + b, 0n);
 function parseNear(text) {
   const m = /^(\d+)(?:\.(\d{1,24}))? NEAR$/.exec(text.trim());
   assert(m, `not a NEAR amount: ${text}`);
@@ -175,20 +180,25 @@ async function actAs(account) {
 }
 
 /** Fills the playground for examples/secrets-env and sends; returns the settlement as the page shows it. */
-async function playground({ account, profile: secretsProfile = '', owner = '' }) {
+async function playground({ account, profile: secretsProfile = '', owner = '', input = '' }) {
   await go('playground');
   await actAs(account);
   await page.selectOption('#pg-source', { label: example.name });
   await page.selectOption('#pg-format', 'Json');
   await page.fill('#pg-profile', secretsProfile);
   await page.fill('#pg-owner', owner);
-  await page.waitForSelector('[data-testid=estimate] strong');
+  await page.fill('#pg-input', input);
+  await page.waitForSelector('[data-testid=estimate-parts]');
   const estimateText = await page.textContent('[data-testid=estimate] strong');
+  const estimateParts = amounts(await page.textContent('[data-testid=estimate-parts]'));
   await page.getByRole('button', { name: new RegExp(`^Send request as ${account.replace(/\./g, '\\.')}$`) }).click();
   await page.waitForSelector('[data-testid=settlement]', { timeout: SETTLE_MS });
   const text = async (id) => (await page.textContent(`[data-testid=${id}]`))?.trim() ?? '';
   const requestLink = await page.textContent('#run-h a');
+  const chargeParts = (await page.$('[data-testid=charge-parts]')) ? amounts(await page.textContent('[data-testid=charge-parts]')) : null;
   return {
+    estimateParts,
+    chargeParts,
     estimate: parseNear(estimateText),
     requestId: Number(requestLink.replace('#', '')),
     tx: (await page.textContent('.run code'))?.trim(),
@@ -212,9 +222,10 @@ async function completedOnChain(tx, sender) {
   throw new Error(`no execution_completed in ${tx}`);
 }
 
+const INPUT = 'hello from the dashboard';
 const maxCost = await view('estimate_execution_cost', {
   resource_limits: { max_instructions: 1_000_000_000, max_memory_mb: 128, max_execution_seconds: 60 },
-  input_bytes: 0,
+  input_bytes: Buffer.byteLength(INPUT),
 });
 const SECRET_VALUE = 'dashboard-secret-e2e-42';
 const PROFILE = `e2e${Date.now() % 100000}`;
@@ -237,9 +248,12 @@ await test('the overview shows the coordinator and contract numbers', async () =
 
 let plain;
 await test('a playground request reaches settled and shows its output, charge and exact refund', async () => {
-  plain = await playground({ account: alice });
+  plain = await playground({ account: alice, input: INPUT });
   eq(plain.result, 'success', 'result');
   eq(plain.estimate, BigInt(maxCost), 'the estimate shown is the contract estimate');
+  eq(plain.estimateParts.length, 5, 'the estimate is split in base, instructions, time, build, input storage');
+  eq(sum(plain.estimateParts), BigInt(maxCost), 'the parts of the estimate add up to it');
+  eq(plain.estimateParts[4], BigInt(Buffer.byteLength(INPUT)) * 10n ** 19n, 'input storage at 10^19 yoctoNEAR a byte');
   eq(plain.paid, BigInt(maxCost), 'paid the estimate');
   const output = JSON.parse(plain.output);
   eq(JSON.stringify(output.secrets), '[]', 'no secrets without a profile');
@@ -250,6 +264,11 @@ await test('a playground request reaches settled and shows its output, charge an
   eq(plain.charged, BigInt(onChain.charged), 'charge shown = charge on chain');
   eq(plain.refunded, BigInt(onChain.refunded), 'refund shown = refund on chain');
   eq(plain.charged + plain.refunded, plain.paid, 'charged + refunded = paid');
+  assert(plain.chargeParts, 'the charge is split into its parts');
+  eq(sum(plain.chargeParts), plain.charged, 'the parts of the charge add up to it');
+  const pricing = (await view('get_config', {})).pricing;
+  eq(plain.chargeParts[0], BigInt(pricing.base_fee), 'the base fee');
+  eq(plain.chargeParts[1], (BigInt(onChain.resources_used.instructions) * BigInt(pricing.per_million_instructions)) / 1_000_000n, 'instructions at the contract price');
   assert(plain.refunded > 0n && plain.charged > 0n, 'both a charge and a refund');
   await page.waitForSelector('.steps li.current:text("Settled")');
   await shot('playground-settled');

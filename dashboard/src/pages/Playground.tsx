@@ -6,6 +6,8 @@ import { errorText, type JobInfo } from '../api/coordinator';
 import { ErrorBox } from '../components/common';
 import { byteLength } from '../crypto/accessor';
 import { formatCount, formatMs, formatNear } from '../lib/format';
+import { estimateParts, inputStorageCost, successCharge } from '../lib/pricing';
+import type { ContractConfig } from '../api/chain';
 import { rememberSent } from '../lib/sent';
 import { codeSourceError, describeSource } from '../lib/source';
 import { profileNameError } from '../lib/validation';
@@ -26,6 +28,7 @@ const PHASES: Array<{ phase: Phase; label: string }> = [
 interface Run {
   phase: Phase;
   format: string;
+  limits: ResourceLimits;
   txHash?: string;
   requestId?: number;
   requestBlock?: number;
@@ -99,7 +102,7 @@ export function Playground() {
       secrets_ref: profile.trim() ? { profile: profile.trim(), account_id: secretsOwner.trim() || signer.accountId } : null,
       response_format: format,
     };
-    let state: Run = { phase: 'signing', format, deposit, jobs: [] };
+    let state: Run = { phase: 'signing', format, limits, deposit, jobs: [] };
     const update = (patch: Partial<Run>) => {
       state = { ...state, ...patch };
       if (!stopped.current) setRun(state);
@@ -252,6 +255,7 @@ export function Playground() {
           ) : estimate.value !== undefined ? (
             <>
               Deposit (worst case, the unused part is refunded): <strong>{formatNear(estimate.value)}</strong>
+              {contractConfig.data && <EstimateParts config={contractConfig.data} limits={limits} inputBytes={inputBytes} total={estimate.value} />}
             </>
           ) : (
             'Estimating…'
@@ -302,15 +306,35 @@ export function Playground() {
               <p>{run.failure}</p>
             </div>
           )}
-          {run.completed && <Settlement deposit={run.deposit} completed={run.completed} output={run.output} format={run.format} />}
+          {run.completed && (
+            <Settlement deposit={run.deposit} completed={run.completed} output={run.output} format={run.format} config={contractConfig.data} limits={run.limits} />
+          )}
         </section>
       )}
     </>
   );
 }
 
-function Settlement({ deposit, completed, output, format }: { deposit: bigint; completed: ExecutionCompleted; output: unknown; format: string }) {
+function Settlement({
+  deposit,
+  completed,
+  output,
+  format,
+  config,
+  limits,
+}: {
+  deposit: bigint;
+  completed: ExecutionCompleted;
+  output: unknown;
+  format: string;
+  config: ContractConfig | undefined;
+  limits: ResourceLimits;
+}) {
   const used = completed.resources_used;
+  // The charge split into its parts, when the current prices explain it.
+  const split =
+    config && completed.success ? successCharge(config.pricing, limits, config.max_limits.max_compile_seconds, used, deposit) : null;
+  const explained = split !== null && split.charged === BigInt(completed.charged);
   return (
     <dl class="kv" data-testid="settlement">
       <dt>Result</dt>
@@ -338,7 +362,19 @@ function Settlement({ deposit, completed, output, format }: { deposit: bigint; c
       <dt>Paid</dt>
       <dd data-testid="paid">{formatNear(deposit)}</dd>
       <dt>Charged</dt>
-      <dd data-testid="charged">{formatNear(completed.charged)}</dd>
+      <dd>
+        <span data-testid="charged">{formatNear(completed.charged)}</span>
+        {explained && (
+          <span class="help" data-testid="charge-parts">
+            {' '}
+            = base {formatNear(split.parts.base)} + instructions {formatNear(split.parts.instructions)} + run time{' '}
+            {formatNear(split.parts.execution)} + build {formatNear(split.parts.build)}
+          </span>
+        )}
+        {!completed.success && config && BigInt(completed.charged) === BigInt(config.pricing.base_fee) && (
+          <span class="help"> = the base fee (a failure)</span>
+        )}
+      </dd>
       <dt>Refunded</dt>
       <dd data-testid="refunded">{formatNear(completed.refunded)}</dd>
     </dl>
@@ -360,5 +396,19 @@ function NumberField({ label, value, onChange }: { label: string; value: number;
         }}
       />
     </label>
+  );
+}
+
+function EstimateParts({ config, limits, inputBytes, total }: { config: ContractConfig; limits: ResourceLimits; inputBytes: number; total: bigint }) {
+  const parts = estimateParts(config.pricing, limits, config.max_limits.max_compile_seconds);
+  const storage = inputStorageCost(inputBytes);
+  // Shown only when it adds up to what the contract asked for.
+  if (parts.total + storage !== total) return null;
+  return (
+    <span class="help" data-testid="estimate-parts">
+      {' '}
+      = base {formatNear(parts.base)} + {formatCount(limits.max_instructions)} instructions {formatNear(parts.instructions)} + {limits.max_execution_seconds} s{' '}
+      {formatNear(parts.execution)} + build up to {config.max_limits.max_compile_seconds} s {formatNear(parts.build)} + input storage {formatNear(storage)}
+    </span>
   );
 }
