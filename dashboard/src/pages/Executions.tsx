@@ -204,8 +204,20 @@ export function ExecutionDetail({ id }: { id: number }) {
         <ol class="timeline">
           <li>
             Requested
-            {settlement.data?.requestBlock != null && <> in block {settlement.data.requestBlock}</>}
-            {request && <> in block {request.context.block_height} by {request.context.sender_id}</>}
+            {request ? (
+              <>
+                {' '}
+                in block {request.context.block_height} by {request.context.sender_id}
+              </>
+            ) : (
+              settlement.data?.requestBlock != null && (
+                <>
+                  {' '}
+                  in block {settlement.data.requestBlock}
+                  {sent ? ` by ${sent.sender}` : ''}
+                </>
+              )
+            )}
             {sent && (
               <>
                 {' '}
