@@ -416,6 +416,11 @@ await test('a secret stored through the page is decrypted for an allowed caller 
   eq(refused.charged, BigInt(config_.pricing.base_fee), 'a failure costs the base fee');
   eq(refused.refunded, refused.paid - refused.charged, 'the rest is refunded');
   await shot('playground-access-denied');
+  // The detail page names the category and the message.
+  await go(`executions/${refused.requestId}`);
+  await page.waitForSelector('[data-testid=job-error]:has-text("access_denied")');
+  await page.waitForSelector(`[data-testid=settled]:has-text("failure: ${refused.failure}")`);
+  await shot('execution-detail-access-denied');
 });
 
 await test('update access and delete through the page', async () => {

@@ -189,6 +189,10 @@ export function ExecutionDetail({ id }: { id: number }) {
   const execute = list.filter((j) => j.job_type === 'execute');
   const request = onChain.data?.request;
   const done = settlement.data?.completed;
+  const lastRun = execute.at(-1);
+  const summary = list.find((j) => j.output_summary);
+  const failedJob = list.find((j) => j.state === 'failed');
+  const costJob = list.find((j) => j.actual_cost);
 
   return (
     <>
@@ -301,34 +305,33 @@ export function ExecutionDetail({ id }: { id: number }) {
         <section aria-labelledby="jobs-h">
           <h2 id="jobs-h">Result</h2>
           <dl class="kv">
-            {execute.at(-1)?.metrics && (
+            {lastRun?.metrics && (
               <>
                 <dt>Used</dt>
                 <dd>
-                  {formatCount(execute.at(-1)!.metrics!.instructions)} instructions, {formatMs(execute.at(-1)!.metrics!.time_ms)}
-                  {execute.at(-1)!.metrics!.compile_time_ms != null && `, build ${formatMs(execute.at(-1)!.metrics!.compile_time_ms!)}`}
+                  {formatCount(lastRun.metrics.instructions)} instructions, {formatMs(lastRun.metrics.time_ms)}
+                  {lastRun.metrics.compile_time_ms != null && `, build ${formatMs(lastRun.metrics.compile_time_ms)}`}
                 </dd>
               </>
             )}
-            {list.find((j) => j.output_summary) && (
+            {summary?.output_summary && (
               <>
                 <dt>Output summary</dt>
-                <dd class="mono">{list.find((j) => j.output_summary)!.output_summary}</dd>
+                <dd class="mono">{summary.output_summary}</dd>
               </>
             )}
-            {list.find((j) => j.state === 'failed') && (
+            {failedJob && (
               <>
                 <dt>Error</dt>
-                <dd>
-                  <span class="badge failed">{list.find((j) => j.state === 'failed')!.error_category}</span>{' '}
-                  {list.find((j) => j.state === 'failed')!.error}
+                <dd data-testid="job-error">
+                  <span class="badge failed">{failedJob.error_category}</span> {failedJob.error}
                 </dd>
               </>
             )}
-            {list.find((j) => j.actual_cost) && (
+            {costJob?.actual_cost && (
               <>
                 <dt>Charged (worker's report)</dt>
-                <dd>{formatNear(list.find((j) => j.actual_cost)!.actual_cost!)}</dd>
+                <dd>{formatNear(costJob.actual_cost)}</dd>
               </>
             )}
           </dl>
@@ -338,10 +341,14 @@ export function ExecutionDetail({ id }: { id: number }) {
         <section aria-labelledby="settle-h">
           <h2 id="settle-h">Settlement</h2>
           <dl class="kv">
-            <dt>Output</dt>
-            <dd>
-              <pre>{JSON.stringify(settlement.data?.value ?? null, null, 2)}</pre>
-            </dd>
+            {done.success && (
+              <>
+                <dt>Output</dt>
+                <dd>
+                  <pre>{JSON.stringify(settlement.data?.value ?? null, null, 2)}</pre>
+                </dd>
+              </>
+            )}
             <dt>Charged</dt>
             <dd>{formatNear(done.charged)}</dd>
             <dt>Refunded</dt>
