@@ -423,6 +423,26 @@ await test('a secret stored through the page is decrypted for an allowed caller 
   await shot('execution-detail-access-denied');
 });
 
+await test('executions filter by status, account and source', async () => {
+  await go('executions');
+  await page.waitForSelector('[data-testid=execution-row]');
+  const ids = async () => page.$$eval('[data-testid=execution-row] th a', (as) => as.map((a) => a.textContent));
+  const all = await ids();
+  assert(all.length >= 3, `three requests listed: ${all}`);
+  await page.getByLabel('Account').fill(bob);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=execution-row]').length === 1);
+  const bobs = await page.$$eval('[data-testid=execution-row] td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+  eq(JSON.stringify(bobs), JSON.stringify([bob]), 'only bob\'s request');
+  await page.getByLabel('Status').selectOption('completed');
+  await page.waitForSelector('text=No execution matches these filters.');
+  await page.getByLabel('Status').selectOption('');
+  await page.getByLabel('Account').fill('');
+  await page.getByLabel('Source').fill('examples/secrets-env');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=execution-row]').length === n, all.length);
+  await page.getByLabel('Source').fill('examples/echo');
+  await page.waitForSelector('text=No execution matches these filters.');
+});
+
 await test('update access and delete through the page', async () => {
   await go('secrets');
   await actAs(alice);
