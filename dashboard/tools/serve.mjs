@@ -60,6 +60,14 @@ const config = {
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml' };
 
 createServer((req, res) => {
+  // Development keys are in config.json: answer only requests addressed to a
+  // loopback name, so a page elsewhere cannot rebind its domain to us.
+  const hostname = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
+    res.writeHead(403, { 'content-type': 'text/plain' });
+    res.end('loopback names only');
+    return;
+  }
   const url = new URL(req.url, origin);
   for (const [prefix, target] of Object.entries(upstream)) {
     if (url.pathname === prefix || url.pathname.startsWith(prefix + '/')) {
