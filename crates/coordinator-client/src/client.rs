@@ -359,6 +359,25 @@ impl CoordinatorClient {
         self.call(self.get("/public/workers")).await
     }
 
+    /// `query` is the raw query string (`account=alice.near&limit=10`).
+    pub async fn requests(&self, query: &str) -> Result<RequestsPage, ClientError> {
+        self.call(self.get(&format!("/public/requests?{query}")))
+            .await
+    }
+
+    /// One request with its jobs and timeline; `None` when the coordinator
+    /// does not know it.
+    pub async fn request(&self, request_id: u64) -> Result<Option<RequestDetail>, ClientError> {
+        match self
+            .call(self.get(&format!("/public/requests/{request_id}")))
+            .await
+        {
+            Ok(detail) => Ok(Some(detail)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn get(&self, path: &str) -> Call {
         Call {
             method: Method::GET,

@@ -10,6 +10,9 @@
 //! Workers, monitors and the CLI talk to it through the
 //! `outlayer-coordinator-client` crate, which carries none of this.
 
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod artifacts;
 pub mod auth;

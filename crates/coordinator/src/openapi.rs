@@ -160,19 +160,154 @@ fn schemas() -> Value {
             "status": enum_of(&["idle", "busy", "draining"]),
             "capabilities": { "type": "array", "items": job_type },
             "version": { "type": ["string", "null"] } })),
-        "WorkerInfo": { "type": "object" },
+        "WorkerInfo": { "type": "object", "required": ["worker_id", "token_name", "status", "capabilities", "last_seen_ms", "active", "jobs_completed", "jobs_failed", "current_job"],
+            "properties": {
+                "worker_id": { "type": "string" }, "token_name": { "type": "string" },
+                "status": enum_of(&["idle", "busy", "draining"]),
+                "capabilities": { "type": "array", "items": job_type },
+                "version": { "type": ["string", "null"] },
+                "last_seen_ms": u64_, "active": { "type": "boolean" },
+                "jobs_completed": u64_, "jobs_failed": u64_,
+                "current_job": { "type": ["integer", "null"], "format": "int64", "minimum": 0,
+                    "description": "The request id of the job it most recently claimed and still holds" } } },
         "BlockCursor": object(&["block_height"], json!({ "block_height": u64_ })),
         "SourcePin": object(&["commit"], json!({ "commit": { "type": "string", "pattern": "^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$" } })),
-        "JobInfo": { "type": "object", "properties": { "job_id": u64_, "request_id": u64_,
-            "job_type": job_type, "state": state, "attempt": u64_ } },
+        "JobInfo": { "type": "object",
+            "required": ["job_id", "request_id", "job_type", "state", "attempt", "created_at_ms", "updated_at_ms", "claimed_at_ms", "finished_at_ms"],
+            "properties": { "job_id": u64_, "request_id": u64_,
+            "job_type": job_type, "state": state, "attempt": u64_,
+            "worker_id": { "type": ["string", "null"] },
+            "error_category": { "oneOf": [category, { "type": "null" }] },
+            "error": { "type": ["string", "null"] },
+            "output_summary": { "type": ["string", "null"] },
+            "metrics": { "oneOf": [schema("ResourceMetrics"), { "type": "null" }] },
+            "actual_cost": { "type": ["string", "null"], "pattern": "^[0-9]+$" },
+            "created_at_ms": u64_, "updated_at_ms": u64_,
+            "claimed_at_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0,
+                "description": "When the current or last claim took it; claimed_at_ms - created_at_ms is the queue wait of a first attempt" },
+            "finished_at_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0,
+                "description": "When it completed or failed; finished_at_ms - claimed_at_ms is the run time" } } },
+        "ResourceMetrics": { "type": "object", "required": ["instructions", "time_ms"], "properties": {
+            "instructions": u64_, "time_ms": u64_,
+            "compile_time_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0 } } },
         "JobsPage": { "type": "object", "properties": {
             "jobs": { "type": "array", "items": schema("JobInfo") },
             "next_offset": { "type": ["integer", "null"] } } },
-        "CoordinatorStats": { "type": "object" },
+        "CoordinatorStats": { "type": "object", "properties": {
+            "requests_total": u64_, "requests_completed": u64_, "requests_failed": u64_,
+            "jobs": { "type": "object", "properties": { "pending": u64_, "claimed": u64_, "completed": u64_, "failed": u64_ } },
+            "workers_active": u64_, "artifacts": u64_, "artifact_bytes": u64_,
+            "instructions_total": u64_, "execution_ms_total": u64_, "compile_ms_total": u64_,
+            "failures_by_category": { "type": "object", "description": "Failed requests by error category",
+                "required": ["compilation_failed", "execution_failed", "access_denied", "insufficient_payment", "infrastructure"],
+                "properties": { "compilation_failed": u64_, "execution_failed": u64_, "access_denied": u64_,
+                    "insufficient_payment": u64_, "infrastructure": u64_ } } } },
+        "RequestSummary": request_summary(),
+        "RequestsPage": { "type": "object", "required": ["requests", "next_offset"], "properties": {
+            "requests": { "type": "array", "items": schema("RequestSummary") },
+            "next_offset": { "type": ["integer", "null"] } } },
+        "RequestDetail": request_detail(),
         "HealthReport": { "type": "object", "properties": { "status": health_status,
             "store": check, "queue": check, "keystore": check, "workers": check, "monitor": check } },
         "Ok": { "type": "object" }
     })
+}
+
+const SUMMARY_FIELDS: &[&str] = &[
+    "request_id",
+    "status",
+    "sender_id",
+    "payer_account_id",
+    "code_source",
+    "artifact_checksum",
+    "resource_limits",
+    "max_compile_seconds",
+    "response_format",
+    "secrets_ref",
+    "payment",
+    "block_height",
+    "block_timestamp",
+    "transaction_hash",
+    "error_category",
+    "error",
+    "metrics",
+    "actual_cost",
+    "created_at_ms",
+    "updated_at_ms",
+];
+
+fn summary_properties() -> serde_json::Map<String, Value> {
+    let u64_ = json!({ "type": "integer", "format": "int64", "minimum": 0 });
+    let null_u64 = json!({ "type": ["integer", "null"], "format": "int64", "minimum": 0 });
+    let null_str = json!({ "type": ["string", "null"] });
+    let amount = json!({ "type": "string", "pattern": "^[0-9]+$", "description": "yoctoNEAR" });
+    let properties = json!({
+        "request_id": u64_,
+        "status": enum_of(&["compiling", "executing", "completed", "failed"]),
+        "sender_id": { "type": "string" },
+        "payer_account_id": { "type": "string" },
+        "code_source": { "type": "object", "description": "outlayer_types::CodeSource ({\"GitHub\"|\"GitPackage\"|\"WasmUrl\": {...}})" },
+        "artifact_checksum": { "type": "string" },
+        "resource_limits": { "type": "object", "properties": {
+            "max_instructions": u64_, "max_memory_mb": u64_, "max_execution_seconds": u64_ } },
+        "max_compile_seconds": null_u64,
+        "response_format": enum_of(&["Text", "Json", "Bytes"]),
+        "secrets_ref": { "type": ["object", "null"], "properties": {
+            "profile": { "type": "string" }, "account_id": { "type": "string" } } },
+        "payment": amount,
+        "block_height": u64_,
+        "block_timestamp": { "type": "integer", "format": "int64", "minimum": 0, "description": "nanoseconds since the Unix epoch" },
+        "transaction_hash": null_str,
+        "error_category": { "oneOf": [enum_of(&["compilation_failed", "execution_failed", "access_denied", "insufficient_payment", "infrastructure"]), { "type": "null" }] },
+        "error": null_str,
+        "metrics": { "oneOf": [schema("ResourceMetrics"), { "type": "null" }] },
+        "actual_cost": { "type": ["string", "null"], "pattern": "^[0-9]+$" },
+        "created_at_ms": u64_,
+        "updated_at_ms": u64_
+    });
+    match properties {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    }
+}
+
+fn request_summary() -> Value {
+    json!({ "type": "object", "required": SUMMARY_FIELDS, "properties": summary_properties() })
+}
+
+fn request_detail() -> Value {
+    let null_u64 = json!({ "type": ["integer", "null"], "format": "int64", "minimum": 0 });
+    let null_str = json!({ "type": ["string", "null"] });
+    let u64_ = json!({ "type": "integer", "format": "int64", "minimum": 0 });
+    let state = enum_of(&["pending", "claimed", "completed", "failed"]);
+    let mut properties = summary_properties();
+    properties.insert(
+        "jobs".into(),
+        json!({ "type": "array", "items": schema("JobInfo") }),
+    );
+    properties.insert(
+        "build_log_summary".into(),
+        json!({ "type": ["string", "null"], "maxLength": 256,
+        "description": "The builder's short summary of a failed build" }),
+    );
+    properties.insert("timeline".into(), json!({ "type": "object", "required": ["requested", "build", "run", "resolve", "settled"], "properties": {
+        "requested": { "type": "object", "properties": {
+            "block_height": u64_, "block_timestamp": u64_, "transaction_hash": null_str } },
+        "build": { "type": ["object", "null"], "description": "null for a prebuilt binary", "properties": {
+            "state": { "oneOf": [state, { "type": "null" }] },
+            "claimed_at_ms": null_u64, "finished_at_ms": null_u64, "worker_id": null_str,
+            "cached": { "type": ["boolean", "null"] } } },
+        "run": { "type": ["object", "null"], "properties": {
+            "state": state, "claimed_at_ms": null_u64, "finished_at_ms": null_u64, "worker_id": null_str } },
+        "resolve": { "type": ["object", "null"], "properties": {
+            "tx_hash": { "type": "string" }, "submitted_at_ms": u64_ } },
+        "settled": { "type": ["object", "null"], "properties": {
+            "block_height": u64_, "success": { "type": "boolean" },
+            "charged": { "type": "string", "pattern": "^[0-9]+$" },
+            "refunded": { "type": "string", "pattern": "^[0-9]+$" } } } } }));
+    let mut required: Vec<&str> = SUMMARY_FIELDS.to_vec();
+    required.extend(["jobs", "timeline", "build_log_summary"]);
+    json!({ "type": "object", "required": required, "properties": properties })
 }
 
 fn build() -> Value {
@@ -239,6 +374,23 @@ fn build() -> Value {
                     query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
                 ],
                 "responses": responses(("200", ok("JobsPage")), &["400"]) } },
+            "/public/requests": { "get": {
+                "summary": "Requests, newest first, with their accounts, source, status and result",
+                "parameters": [
+                    query_param("account", json!({ "type": "string", "minLength": 2, "maxLength": 64,
+                        "pattern": "^(([a-z\\d]+[-_])*[a-z\\d]+\\.)*([a-z\\d]+[-_])*[a-z\\d]+$",
+                        "description": "The sender or the payer, exactly" })),
+                    query_param("status", enum_of(&["compiling", "executing", "completed", "failed"])),
+                    query_param("source", json!({ "type": "string", "minLength": 1, "maxLength": 256,
+                        "description": "A substring of the repository or URL (case-sensitive)" })),
+                    query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
+                    query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
+                ],
+                "responses": responses(("200", ok("RequestsPage")), &["400"]) } },
+            "/public/requests/{id}": { "get": {
+                "summary": "One request: its summary, jobs, timeline and build summary",
+                "parameters": [path_param("id", json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": 9_223_372_036_854_775_807_u64 }))],
+                "responses": responses(("200", ok("RequestDetail")), &["400", "404"]) } },
             "/public/workers": { "get": public_op("Workers", ("200", json!({ "description": "OK",
                 "content": { "application/json": { "schema": { "type": "array", "items": schema("WorkerInfo") } } } })), &[]) },
             "/public/artifacts/{checksum}/exists": { "get": {

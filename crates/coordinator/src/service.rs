@@ -154,6 +154,12 @@ impl Coordinator {
             .filter(|w| w.active)
             .count() as u64;
         (stats.artifacts, stats.artifact_bytes) = self.store.artifact_totals().await?;
+        (
+            stats.instructions_total,
+            stats.execution_ms_total,
+            stats.compile_ms_total,
+        ) = self.store.usage_totals().await?;
+        stats.failures_by_category = self.store.failure_counts().await?;
         Ok(stats)
     }
 

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ExecutionRequest, ResourceMetrics, U128};
+use crate::{
+    AccountId, CodeSource, ExecutionRequest, ResourceLimits, ResourceMetrics, ResponseFormat,
+    SecretsRef, U128,
+};
 
 /// The two kinds of work a request turns into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -335,6 +338,15 @@ pub struct WorkerInfo {
     pub last_seen_ms: u64,
     /// Seen within the coordinator's liveness window.
     pub active: bool,
+    /// Jobs it finished successfully, all time.
+    #[serde(default)]
+    pub jobs_completed: u64,
+    /// Jobs it finished as failed (or whose last lease it let run out), all time.
+    #[serde(default)]
+    pub jobs_failed: u64,
+    /// The request of the job it most recently claimed and still holds.
+    #[serde(default)]
+    pub current_job: Option<u64>,
 }
 
 /// `GET`/`PUT /monitor/cursor/{name}`: the last block an event monitor handled.
@@ -375,6 +387,14 @@ pub struct JobInfo {
     pub actual_cost: Option<U128>,
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
+    /// When the current (or last) claim took it; `None` while it waits.
+    /// `claimed_at_ms - created_at_ms` is the queue wait of a first attempt.
+    #[serde(default)]
+    pub claimed_at_ms: Option<u64>,
+    /// When it completed or failed; `finished_at_ms - claimed_at_ms` is the
+    /// run time of the attempt that finished it.
+    #[serde(default)]
+    pub finished_at_ms: Option<u64>,
 }
 
 /// `GET /public/jobs`: newest first.
@@ -395,6 +415,29 @@ pub struct StateCounts {
     pub failed: u64,
 }
 
+/// Failed requests by [`ErrorCategory`], for `GET /public/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureCounts {
+    pub compilation_failed: u64,
+    pub execution_failed: u64,
+    pub access_denied: u64,
+    pub insufficient_payment: u64,
+    pub infrastructure: u64,
+}
+
+impl FailureCounts {
+    pub fn add(&mut self, category: ErrorCategory, n: u64) {
+        let slot = match category {
+            ErrorCategory::CompilationFailed => &mut self.compilation_failed,
+            ErrorCategory::ExecutionFailed => &mut self.execution_failed,
+            ErrorCategory::AccessDenied => &mut self.access_denied,
+            ErrorCategory::InsufficientPayment => &mut self.insufficient_payment,
+            ErrorCategory::Infrastructure => &mut self.infrastructure,
+        };
+        *slot += n;
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoordinatorStats {
     pub requests_total: u64,
@@ -404,6 +447,152 @@ pub struct CoordinatorStats {
     pub workers_active: u64,
     pub artifacts: u64,
     pub artifact_bytes: u64,
+    /// Instructions (fuel) of every finished job, as the workers reported them.
+    #[serde(default)]
+    pub instructions_total: u64,
+    /// Run time of every finished job, in milliseconds.
+    #[serde(default)]
+    pub execution_ms_total: u64,
+    /// Build time spent, in milliseconds (each build counted once).
+    #[serde(default)]
+    pub compile_ms_total: u64,
+    /// Failed requests by category.
+    #[serde(default)]
+    pub failures_by_category: FailureCounts,
+}
+
+/// One request as `GET /public/requests` lists it: what the contract was
+/// asked (never the input or secrets) and how far the coordinator got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub request_id: u64,
+    pub status: RequestStatus,
+    /// The account that signed the request's transaction.
+    pub sender_id: AccountId,
+    /// The account refunds go to.
+    pub payer_account_id: AccountId,
+    pub code_source: CodeSource,
+    pub artifact_checksum: String,
+    pub resource_limits: ResourceLimits,
+    #[serde(default)]
+    pub max_compile_seconds: Option<u64>,
+    pub response_format: ResponseFormat,
+    #[serde(default)]
+    pub secrets_ref: Option<SecretsRef>,
+    /// The deposit, in yoctoNEAR.
+    pub payment: U128,
+    pub block_height: u64,
+    /// Nanoseconds since the Unix epoch, as NEAR reports it.
+    pub block_timestamp: u64,
+    #[serde(default)]
+    pub transaction_hash: Option<String>,
+    #[serde(default)]
+    pub error_category: Option<ErrorCategory>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// What the run used (the execute job's report).
+    #[serde(default)]
+    pub metrics: Option<ResourceMetrics>,
+    /// What the worker computed the contract charged, in yoctoNEAR.
+    #[serde(default)]
+    pub actual_cost: Option<U128>,
+    /// When the coordinator first heard of it (milliseconds since the epoch).
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+}
+
+/// `GET /public/requests`: newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestsPage {
+    pub requests: Vec<RequestSummary>,
+    /// Pass as `offset` for the next page; absent on the last one.
+    #[serde(default)]
+    pub next_offset: Option<u64>,
+}
+
+/// The request on chain, as the event monitor saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedStep {
+    pub block_height: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub block_timestamp: u64,
+    #[serde(default)]
+    pub transaction_hash: Option<String>,
+}
+
+/// The build (compile job), or the artifact found in the cache.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildStep {
+    /// `None` when no compile job was needed (the artifact was cached when
+    /// the request arrived).
+    #[serde(default)]
+    pub state: Option<JobState>,
+    #[serde(default)]
+    pub claimed_at_ms: Option<u64>,
+    #[serde(default)]
+    pub finished_at_ms: Option<u64>,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+    /// True when nothing was built (the artifact was cached), false when
+    /// this request built it; `None` while unknown (not finished, or failed).
+    #[serde(default)]
+    pub cached: Option<bool>,
+}
+
+/// The run (execute job).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStep {
+    pub state: JobState,
+    #[serde(default)]
+    pub claimed_at_ms: Option<u64>,
+    #[serde(default)]
+    pub finished_at_ms: Option<u64>,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+}
+
+/// The operator's `resolve_execution` transaction, when a worker reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveStep {
+    pub tx_hash: String,
+    /// When the coordinator recorded it (milliseconds since the epoch).
+    pub submitted_at_ms: u64,
+}
+
+/// The contract's settlement (`execution_completed`), when a monitor saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettledStep {
+    pub block_height: u64,
+    pub success: bool,
+    pub charged: U128,
+    pub refunded: U128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestTimeline {
+    pub requested: RequestedStep,
+    /// `None` for sources that need no build (a prebuilt binary).
+    #[serde(default)]
+    pub build: Option<BuildStep>,
+    #[serde(default)]
+    pub run: Option<RunStep>,
+    #[serde(default)]
+    pub resolve: Option<ResolveStep>,
+    #[serde(default)]
+    pub settled: Option<SettledStep>,
+}
+
+/// `GET /public/requests/{id}`: the summary, its jobs (oldest first), the
+/// timeline and the build's short summary when the build failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub request: RequestSummary,
+    pub jobs: Vec<JobInfo>,
+    pub timeline: RequestTimeline,
+    /// The builder's ≤ 200-byte summary of a failed build.
+    #[serde(default)]
+    pub build_log_summary: Option<String>,
 }
 
 /// Health of one dependency in `/health/detailed`.

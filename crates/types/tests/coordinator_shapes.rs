@@ -65,3 +65,43 @@ fn request_bodies_refuse_unknown_fields() {
         Some(ErrorCategory::ExecutionFailed)
     );
 }
+
+#[test]
+fn public_views_read_answers_of_older_coordinators() {
+    use outlayer_types::coordinator::{CoordinatorStats, JobInfo, WorkerInfo};
+    let job: JobInfo = serde_json::from_value(json!({
+        "job_id": 1, "request_id": 2, "job_type": "execute", "state": "pending",
+        "attempt": 0, "created_at_ms": 5, "updated_at_ms": 6
+    }))
+    .unwrap();
+    assert_eq!((job.claimed_at_ms, job.finished_at_ms), (None, None));
+    let worker: WorkerInfo = serde_json::from_value(json!({
+        "worker_id": "w", "token_name": "t", "status": "idle", "capabilities": [],
+        "last_seen_ms": 1, "active": true
+    }))
+    .unwrap();
+    assert_eq!(
+        (
+            worker.jobs_completed,
+            worker.jobs_failed,
+            worker.current_job
+        ),
+        (0, 0, None)
+    );
+    let stats: CoordinatorStats = serde_json::from_value(json!({
+        "requests_total": 1, "requests_completed": 1, "requests_failed": 0,
+        "jobs": {"pending": 0, "claimed": 0, "completed": 1, "failed": 0},
+        "workers_active": 1, "artifacts": 0, "artifact_bytes": 0
+    }))
+    .unwrap();
+    assert_eq!(stats.failures_by_category.infrastructure, 0);
+    // And the new fields are always written, nulls included.
+    let written = serde_json::to_value(&job).unwrap();
+    assert_eq!(written["claimed_at_ms"], serde_json::Value::Null);
+    let written = serde_json::to_value(&stats).unwrap();
+    assert_eq!(
+        written["failures_by_category"],
+        json!({"compilation_failed": 0, "execution_failed": 0, "access_denied": 0,
+               "insufficient_payment": 0, "infrastructure": 0})
+    );
+}

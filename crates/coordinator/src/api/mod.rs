@@ -52,6 +52,8 @@ pub const ROUTES: &[&str] = &[
     "/public/stats",
     "/public/jobs",
     "/public/workers",
+    "/public/requests",
+    "/public/requests/{id}",
     "/public/artifacts/{checksum}/exists",
     "/metrics",
     "/secrets/pubkey",

@@ -18,7 +18,7 @@ use super::extract::{ApiPath, ApiQuery};
 use crate::error::{Error, Result};
 use crate::metrics::{gauge, sample};
 use crate::service::Coordinator;
-use crate::store::{JobFilter, now_ms};
+use crate::store::{JobFilter, RequestFilter, now_ms};
 
 pub(super) fn router() -> Router<Arc<Coordinator>> {
     Router::new()
@@ -27,6 +27,8 @@ pub(super) fn router() -> Router<Arc<Coordinator>> {
         .route("/public/stats", get(stats))
         .route("/public/jobs", get(jobs))
         .route("/public/workers", get(workers))
+        .route("/public/requests", get(requests))
+        .route("/public/requests/{id}", get(request_detail))
         .route("/public/artifacts/{checksum}/exists", get(artifact_exists))
         .route("/metrics", get(metrics))
         .route("/secrets/pubkey", post(secrets_pubkey))
@@ -97,6 +99,77 @@ async fn jobs(
         next_offset: more.then_some(offset + limit),
         jobs,
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestsQuery {
+    account: Option<String>,
+    status: Option<RequestStatus>,
+    source: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+/// The largest page of `/public/requests` (each row carries its request).
+const MAX_REQUESTS_PAGE: u64 = 200;
+/// The longest `source` substring searched for.
+const MAX_SOURCE_QUERY: usize = 256;
+
+async fn requests(
+    State(c): State<Arc<Coordinator>>,
+    ApiQuery(query): ApiQuery<RequestsQuery>,
+) -> Result<Json<RequestsPage>> {
+    let limit = query.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_REQUESTS_PAGE {
+        return Err(Error::BadRequest(format!(
+            "limit must be 1-{MAX_REQUESTS_PAGE}"
+        )));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset > i64::MAX as u64 / 2 {
+        return Err(Error::BadRequest("offset out of range".into()));
+    }
+    if let Some(account) = &query.account
+        && account.parse::<outlayer_types::AccountId>().is_err()
+    {
+        return Err(Error::BadRequest(
+            "account must be a NEAR account id (the sender or payer, exactly)".into(),
+        ));
+    }
+    if let Some(source) = &query.source
+        && (source.is_empty()
+            || source.len() > MAX_SOURCE_QUERY
+            || source.chars().any(char::is_control))
+    {
+        return Err(Error::BadRequest(format!(
+            "source must be 1-{MAX_SOURCE_QUERY} bytes without control characters"
+        )));
+    }
+    let filter = RequestFilter {
+        account: query.account,
+        status: query.status,
+        source: query.source,
+        limit: limit + 1,
+        offset,
+    };
+    let mut requests = c.store.list_requests(&filter).await?;
+    let more = requests.len() as u64 > limit;
+    requests.truncate(limit as usize);
+    Ok(Json(RequestsPage {
+        next_offset: more.then_some(offset + limit),
+        requests,
+    }))
+}
+
+async fn request_detail(
+    State(c): State<Arc<Coordinator>>,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<RequestDetail>> {
+    match c.store.request_detail(id).await? {
+        Some(detail) => Ok(Json(detail)),
+        None => Err(Error::NotFound(format!("request {id} not found"))),
+    }
 }
 
 async fn workers(State(c): State<Arc<Coordinator>>) -> Result<Json<Vec<WorkerInfo>>> {

@@ -97,14 +97,18 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO requests (request_id, body, artifact_checksum, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (request_id) DO NOTHING",
+            "INSERT INTO requests (request_id, body, artifact_checksum, status, created_at, \
+             updated_at, sender_id, payer_id, source) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) ON CONFLICT (request_id) DO NOTHING",
         )
         .bind(request_id)
         .bind(&body)
         .bind(&checksum)
         .bind(status.as_str())
         .bind(now)
+        .bind(request.context.sender_id.as_str())
+        .bind(request.payer_account_id.as_str())
+        .bind(super::requests::source_text(&request.code_source))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -227,7 +231,8 @@ impl Store {
         };
         let sql = format!(
             "UPDATE jobs SET state = 'claimed', worker_id = $1, lease_token = $2, \
-             lease_expires_at = $3, attempt = attempt + 1, updated_at = $4 \
+             lease_expires_at = $3, attempt = attempt + 1, updated_at = $4, claimed_at = $4, \
+             finished_at = NULL \
              WHERE id = {target} AND state = 'pending' AND job_type IN {types} \
              RETURNING id, job_type, request_id, attempt, lease_expires_at",
             types = job_type_list(types)
@@ -307,10 +312,17 @@ impl Store {
             .map(|m| serde_json::to_string(&m))
             .transpose()
             .map_err(|e| Error::Internal(e.to_string()))?;
+        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let mut tx = self.pool.begin().await?;
+        // An execute job reports its compile job's build time again; only a
+        // build nobody recorded before counts as this job's.
         let row = sqlx::query(
             "UPDATE jobs SET state = $1, error_category = $2, error = $3, output_summary = $4, \
-             metrics = $5, actual_cost = $6, updated_at = $7 \
+             metrics = $5, actual_cost = $6, updated_at = $7, finished_at = $7, \
+             instructions = $10, time_ms = $11, \
+             compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
+                 WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
+                 AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
              WHERE id = $8 AND state = 'claimed' AND lease_token = $9 AND lease_expires_at > $7 \
              RETURNING id, job_type, request_id",
         )
@@ -323,6 +335,9 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(&done.lease_token)
+        .bind(number(done.metrics.map(|m| m.instructions)))
+        .bind(number(done.metrics.map(|m| m.time_ms)))
+        .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -420,7 +435,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "UPDATE jobs SET state = 'pending', worker_id = NULL, lease_token = NULL, \
-             lease_expires_at = NULL, enqueued_at = $1, updated_at = $1 \
+             lease_expires_at = NULL, enqueued_at = $1, updated_at = $1, claimed_at = NULL \
              WHERE state = 'claimed' AND lease_expires_at <= $1 AND attempt < $2 \
              RETURNING id, job_type, request_id",
         )
@@ -433,7 +448,7 @@ impl Store {
             format!("the worker's lease expired on each of {max_attempts} attempts; giving up");
         let failed = sqlx::query(
             "UPDATE jobs SET state = 'failed', error_category = $1, error = $2, updated_at = $3, \
-             lease_token = NULL \
+             finished_at = $3, lease_token = NULL \
              WHERE state = 'claimed' AND lease_expires_at <= $3 AND attempt >= $4 \
              RETURNING request_id",
         )

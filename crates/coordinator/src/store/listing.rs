@@ -13,7 +13,8 @@ impl Store {
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobInfo>> {
         let mut sql = String::from(
             "SELECT id, request_id, job_type, state, attempt, worker_id, error_category, error, \
-             output_summary, metrics, actual_cost, created_at, updated_at FROM jobs WHERE 1 = 1",
+             output_summary, metrics, actual_cost, created_at, updated_at, claimed_at, finished_at \
+             FROM jobs WHERE 1 = 1",
         );
         if let Some(state) = filter.state {
             sql.push_str(&format!(" AND state = '{}'", state.as_str()));
@@ -68,7 +69,7 @@ impl Store {
     }
 }
 
-fn job_info(row: &AnyRow) -> Result<JobInfo> {
+pub(super) fn job_info(row: &AnyRow) -> Result<JobInfo> {
     let state: String = row.try_get("state")?;
     let category: Option<String> = row.try_get("error_category")?;
     let metrics: Option<String> = row.try_get("metrics")?;
@@ -90,5 +91,11 @@ fn job_info(row: &AnyRow) -> Result<JobInfo> {
             .map(outlayer_types::U128),
         created_at_ms: row.try_get::<i64, _>("created_at")? as u64,
         updated_at_ms: row.try_get::<i64, _>("updated_at")? as u64,
+        claimed_at_ms: row
+            .try_get::<Option<i64>, _>("claimed_at")?
+            .map(|t| t as u64),
+        finished_at_ms: row
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(|t| t as u64),
     })
 }

@@ -1,6 +1,8 @@
 //! Everything in the store besides requests and jobs: worker tokens, worker
 //! heartbeats, locks, artifact bookkeeping and event-monitor cursors.
 
+use std::collections::HashMap;
+
 use outlayer_types::coordinator::{JobType, WorkerInfo, WorkerStatus};
 use sqlx::Row;
 
@@ -137,19 +139,60 @@ impl Store {
         )
         .fetch_all(&self.read)
         .await?;
+        // All-time outcomes per worker, and the job each holds now (the
+        // most recently claimed, when it holds several).
+        let mut done: HashMap<String, (u64, u64)> = HashMap::new();
+        let counts = sqlx::query(
+            "SELECT worker_id, state, COUNT(*) AS n FROM jobs WHERE worker_id IS NOT NULL \
+             AND state IN ('completed', 'failed') GROUP BY worker_id, state",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        for row in counts {
+            let worker: String = row.try_get("worker_id")?;
+            let state: String = row.try_get("state")?;
+            let n = row.try_get::<i64, _>("n")? as u64;
+            let entry = done.entry(worker).or_default();
+            if state == "completed" {
+                entry.0 = n;
+            } else {
+                entry.1 = n;
+            }
+        }
+        let mut current: HashMap<String, (i64, i64)> = HashMap::new();
+        let held = sqlx::query(
+            "SELECT worker_id, request_id, COALESCE(claimed_at, 0) AS claimed_at, id FROM jobs \
+             WHERE state = 'claimed' AND worker_id IS NOT NULL ORDER BY claimed_at, id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        for row in held {
+            // Ordered by claim time: the last one wins.
+            current.insert(
+                row.try_get("worker_id")?,
+                (row.try_get("request_id")?, row.try_get("claimed_at")?),
+            );
+        }
         rows.iter()
             .map(|row| {
+                let worker_id: String = row.try_get("worker_id")?;
+                let (jobs_completed, jobs_failed) =
+                    done.get(&worker_id).copied().unwrap_or_default();
+                let current_job = current.get(&worker_id).map(|(request, _)| *request as u64);
                 let status: String = row.try_get("status")?;
                 let capabilities: String = row.try_get("capabilities")?;
                 let last_seen: i64 = row.try_get("last_seen")?;
                 Ok(WorkerInfo {
-                    worker_id: row.try_get("worker_id")?,
+                    worker_id,
                     token_name: row.try_get("token_name")?,
                     status: WorkerStatus::parse(&status).unwrap_or(WorkerStatus::Idle),
                     capabilities: capabilities.split(',').filter_map(JobType::parse).collect(),
                     version: row.try_get("version")?,
                     last_seen_ms: last_seen as u64,
                     active: last_seen >= since,
+                    jobs_completed,
+                    jobs_failed,
+                    current_job,
                 })
             })
             .collect()

@@ -9,6 +9,7 @@
 mod jobs;
 mod listing;
 mod meta;
+mod requests;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,6 +22,7 @@ use crate::error::Result;
 
 pub use jobs::{ClaimedRow, CompleteOutcome, CreatedRequest, JobFilter, ReapOutcome};
 pub use meta::TokenRecord;
+pub use requests::RequestFilter;
 
 /// How long a query waits for a connection (or the first connect) before
 /// failing: long enough for a busy pool, short enough to report a dead store.
@@ -72,6 +74,7 @@ impl Store {
             dialect,
         };
         store.migrator().run(&store.pool).await?;
+        store.backfill().await?;
         // Readers open after the migrations, so they see the schema.
         if dialect == Dialect::Sqlite {
             store.read = sqlite_pool(url, 4, true).await?;
@@ -80,17 +83,43 @@ impl Store {
     }
 
     fn migrator(&self) -> Migrator {
-        let sql = match self.dialect {
-            Dialect::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+        let files: [(&str, &str); 2] = match self.dialect {
+            Dialect::Postgres => [
+                (
+                    "init",
+                    include_str!("../../migrations/postgres/0001_init.sql"),
+                ),
+                (
+                    "request_views",
+                    include_str!("../../migrations/postgres/0002_request_views.sql"),
+                ),
+            ],
+            Dialect::Sqlite => [
+                (
+                    "init",
+                    include_str!("../../migrations/sqlite/0001_init.sql"),
+                ),
+                (
+                    "request_views",
+                    include_str!("../../migrations/sqlite/0002_request_views.sql"),
+                ),
+            ],
         };
-        Migrator::with_migrations(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        )])
+        Migrator::with_migrations(
+            files
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, sql))| {
+                    Migration::new(
+                        i as i64 + 1,
+                        Cow::Borrowed(name),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        )
     }
 
     pub fn dialect(&self) -> Dialect {

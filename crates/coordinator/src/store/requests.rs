@@ -1,0 +1,286 @@
+//! Requests as the public views see them: filtered pages, one request with
+//! its jobs and timeline, the totals for stats, and the fill-in of columns
+//! added after rows were written.
+
+use outlayer_types::coordinator::{
+    BuildStep, ErrorCategory, FailureCounts, JobInfo, JobState, JobType, RequestDetail,
+    RequestStatus, RequestSummary, RequestTimeline, RequestedStep, RunStep,
+};
+use outlayer_types::{CodeSource, ExecutionRequest, ResourceMetrics};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::jobs::{JobFilter, to_i64};
+use super::{Dialect, Store, trusted_sql};
+use crate::error::{Error, Result};
+
+/// Filters for the public request listing.
+#[derive(Clone, Debug, Default)]
+pub struct RequestFilter {
+    /// Sender or payer, exactly.
+    pub account: Option<String>,
+    pub status: Option<RequestStatus>,
+    /// A substring of the repository or URL (case-sensitive).
+    pub source: Option<String>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// The repository or URL a request's program comes from, as filtered on.
+pub(super) fn source_text(source: &CodeSource) -> &str {
+    match source {
+        CodeSource::GitHub { repo, .. } | CodeSource::GitPackage { repo, .. } => repo,
+        CodeSource::WasmUrl { url, .. } => url,
+    }
+}
+
+/// The builder's summary in a job's error (`compilation_failed: <summary>`).
+fn build_summary(job: &JobInfo) -> Option<String> {
+    if job.error_category != Some(ErrorCategory::CompilationFailed) {
+        return None;
+    }
+    let error = job.error.as_deref()?;
+    let prefix = format!("{}: ", ErrorCategory::CompilationFailed.as_str());
+    Some(error.strip_prefix(&prefix).unwrap_or(error).to_owned())
+}
+
+const SUMMARY_COLUMNS: &str = "SELECT r.request_id, r.body, r.status, r.artifact_checksum, \
+     r.error_category, r.error, r.created_at, r.updated_at, e.metrics AS run_metrics, \
+     COALESCE(e.actual_cost, c.actual_cost) AS cost FROM requests r \
+     LEFT JOIN jobs e ON e.request_id = r.request_id AND e.job_type = 'execute' \
+     LEFT JOIN jobs c ON c.request_id = r.request_id AND c.job_type = 'compile'";
+
+fn summary(row: &AnyRow) -> Result<RequestSummary> {
+    let request_id = row.try_get::<i64, _>("request_id")? as u64;
+    let body: String = row.try_get("body")?;
+    let request: ExecutionRequest = serde_json::from_str(&body)
+        .map_err(|e| Error::Internal(format!("stored request {request_id}: {e}")))?;
+    let status: String = row.try_get("status")?;
+    let category: Option<String> = row.try_get("error_category")?;
+    let metrics: Option<String> = row.try_get("run_metrics")?;
+    let cost: Option<String> = row.try_get("cost")?;
+    Ok(RequestSummary {
+        request_id,
+        status: RequestStatus::parse(&status)
+            .ok_or_else(|| Error::Internal(format!("unknown status {status}")))?,
+        sender_id: request.context.sender_id,
+        payer_account_id: request.payer_account_id,
+        artifact_checksum: row.try_get("artifact_checksum")?,
+        code_source: request.code_source,
+        resource_limits: request.resource_limits,
+        max_compile_seconds: request.max_compile_seconds,
+        response_format: request.response_format,
+        secrets_ref: request.secrets_ref,
+        payment: request.payment,
+        block_height: request.context.block_height,
+        block_timestamp: request.context.block_timestamp,
+        transaction_hash: request.context.transaction_hash,
+        error_category: category.as_deref().and_then(ErrorCategory::parse),
+        error: row.try_get("error")?,
+        metrics: metrics.and_then(|m| serde_json::from_str(&m).ok()),
+        actual_cost: cost
+            .and_then(|c| c.parse::<u128>().ok())
+            .map(outlayer_types::U128),
+        created_at_ms: row.try_get::<i64, _>("created_at")? as u64,
+        updated_at_ms: row.try_get::<i64, _>("updated_at")? as u64,
+    })
+}
+
+impl Store {
+    /// Requests, newest (highest id) first.
+    pub async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<RequestSummary>> {
+        let mut sql = format!("{SUMMARY_COLUMNS} WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            sql.push_str(&format!(" AND r.status = '{}'", status.as_str()));
+        }
+        let mut next = 3;
+        if filter.account.is_some() {
+            sql.push_str(&format!(
+                " AND (r.sender_id = ${next} OR r.payer_id = ${next})"
+            ));
+            next += 1;
+        }
+        if filter.source.is_some() {
+            // Plain substring search, case-sensitive on both engines (LIKE
+            // is case-insensitive on SQLite and needs escaping).
+            let find = match self.dialect {
+                Dialect::Postgres => "strpos",
+                Dialect::Sqlite => "instr",
+            };
+            sql.push_str(&format!(" AND {find}(r.source, ${next}) > 0"));
+        }
+        sql.push_str(" ORDER BY r.request_id DESC LIMIT $1 OFFSET $2");
+        let mut query = sqlx::query(trusted_sql(sql))
+            .bind(to_i64(filter.limit, "limit")?)
+            .bind(to_i64(filter.offset, "offset")?);
+        if let Some(account) = &filter.account {
+            query = query.bind(account.as_str());
+        }
+        if let Some(source) = &filter.source {
+            query = query.bind(source.as_str());
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// One request with its jobs (oldest first) and its timeline.
+    pub async fn request_detail(&self, request_id: u64) -> Result<Option<RequestDetail>> {
+        let id = to_i64(request_id, "request id")?;
+        let sql = format!("{SUMMARY_COLUMNS} WHERE r.request_id = $1");
+        let Some(row) = sqlx::query(trusted_sql(sql))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let request = summary(&row)?;
+        let mut jobs = self
+            .list_jobs(&JobFilter {
+                request_id: Some(request_id),
+                limit: 10,
+                ..Default::default()
+            })
+            .await?;
+        jobs.reverse();
+        let compile_ms: Option<i64> = sqlx::query_scalar(
+            "SELECT compile_ms FROM jobs WHERE request_id = $1 AND job_type = 'compile'",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .flatten();
+        let compile = jobs.iter().find(|j| j.job_type == JobType::Compile);
+        let execute = jobs.iter().find(|j| j.job_type == JobType::Execute);
+        let build = match compile {
+            Some(job) => Some(BuildStep {
+                state: Some(job.state),
+                claimed_at_ms: job.claimed_at_ms,
+                finished_at_ms: job.finished_at_ms,
+                worker_id: job.worker_id.clone(),
+                cached: (job.state == JobState::Completed).then_some(compile_ms.is_none()),
+            }),
+            // Built from git but no compile job: the artifact was cached.
+            None if request.code_source.needs_build() => Some(BuildStep {
+                state: None,
+                claimed_at_ms: None,
+                finished_at_ms: None,
+                worker_id: None,
+                cached: Some(true),
+            }),
+            None => None,
+        };
+        let run = execute.map(|job| RunStep {
+            state: job.state,
+            claimed_at_ms: job.claimed_at_ms,
+            finished_at_ms: job.finished_at_ms,
+            worker_id: job.worker_id.clone(),
+        });
+        let build_log_summary = jobs.iter().find_map(build_summary);
+        let timeline = RequestTimeline {
+            requested: RequestedStep {
+                block_height: request.block_height,
+                block_timestamp: request.block_timestamp,
+                transaction_hash: request.transaction_hash.clone(),
+            },
+            build,
+            run,
+            resolve: None,
+            settled: None,
+        };
+        Ok(Some(RequestDetail {
+            request,
+            jobs,
+            timeline,
+            build_log_summary,
+        }))
+    }
+
+    /// Instructions, run time and build time of every finished job.
+    pub async fn usage_totals(&self) -> Result<(u64, u64, u64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(instructions), 0) AS BIGINT) AS instructions, \
+             CAST(COALESCE(SUM(time_ms), 0) AS BIGINT) AS time_ms, \
+             CAST(COALESCE(SUM(compile_ms), 0) AS BIGINT) AS compile_ms FROM jobs",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let get = |name: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
+        Ok((get("instructions")?, get("time_ms")?, get("compile_ms")?))
+    }
+
+    /// Failed requests by category.
+    pub async fn failure_counts(&self) -> Result<FailureCounts> {
+        let rows = sqlx::query(
+            "SELECT error_category, COUNT(*) AS n FROM requests WHERE status = 'failed' \
+             AND error_category IS NOT NULL GROUP BY error_category",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut counts = FailureCounts::default();
+        for row in rows {
+            let category: String = row.try_get("error_category")?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(category) = ErrorCategory::parse(&category) {
+                counts.add(category, n as u64);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Fills the columns migration 2 added for rows written before it, from
+    /// their JSON. Runs at every start; finds nothing to do once done.
+    pub(super) async fn backfill(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT request_id, body FROM requests WHERE sender_id IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        for row in rows {
+            let request_id: i64 = row.try_get("request_id")?;
+            let body: String = row.try_get("body")?;
+            let Ok(request) = serde_json::from_str::<ExecutionRequest>(&body) else {
+                tracing::warn!(request_id, "stored request does not parse; left unindexed");
+                continue;
+            };
+            sqlx::query(
+                "UPDATE requests SET sender_id = $1, payer_id = $2, source = $3 \
+                 WHERE request_id = $4",
+            )
+            .bind(request.context.sender_id.as_str())
+            .bind(request.payer_account_id.as_str())
+            .bind(source_text(&request.code_source))
+            .bind(request_id)
+            .execute(&self.pool)
+            .await?;
+        }
+        // Compile jobs first, so an execute job's repeat of its compile
+        // job's build time is recognised.
+        let rows = sqlx::query(
+            "SELECT id, metrics FROM jobs WHERE metrics IS NOT NULL AND instructions IS NULL \
+             ORDER BY CASE WHEN job_type = 'compile' THEN 0 ELSE 1 END, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let metrics: String = row.try_get("metrics")?;
+            let Ok(m) = serde_json::from_str::<ResourceMetrics>(&metrics) else {
+                continue;
+            };
+            let number = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+            sqlx::query(
+                "UPDATE jobs SET instructions = $1, time_ms = $2, \
+                 compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
+                     WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
+                     AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($3 AS BIGINT) END \
+                 WHERE id = $4",
+            )
+            .bind(number(m.instructions))
+            .bind(number(m.time_ms))
+            .bind(m.compile_time_ms.map(number))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+}
