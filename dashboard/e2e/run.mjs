@@ -305,10 +305,18 @@ await test('the execution detail shows the timeline, result and settlement of th
   await page.waitForSelector('[data-testid=settled]');
   const settled = await page.textContent('[data-testid=settled]');
   assert(settled.includes('success'), `settled line: ${settled}`);
+  await page.waitForSelector('[data-testid=run-step]:has-text("Run completed")');
   const body = await page.textContent('main');
   assert(body.includes('Build completed') || body.includes('Build: none'), 'the build step is shown');
   assert(body.includes('Run completed'), 'the run step is shown');
   assert(body.includes(plain.tx), 'the transaction is shown');
+  // The coordinator's view of the request: its transaction, worker and times.
+  const detail = await coordinator(`/public/requests/${plain.requestId}`);
+  eq(detail.timeline.requested.transaction_hash, plain.tx, 'the coordinator knows the request transaction');
+  eq(detail.status, 'completed', 'the coordinator status');
+  const run = await page.textContent('[data-testid=run-step]');
+  assert(run.includes(detail.timeline.run.worker_id), `the run step names its worker: ${run}`);
+  assert(/waited .*, took /.test(run), `the run step shows queue wait and run time: ${run}`);
   await shot('execution-detail');
   await accessible('execution detail');
   await go('executions');
@@ -329,6 +337,13 @@ await test('the workers page lists the stack worker with its heartbeat and jobs'
   eq(JSON.stringify(rows.sort()), JSON.stringify(workers.map((w) => w.worker_id).sort()), 'workers listed');
   const first = await page.textContent('[data-testid=worker-row]');
   assert(/ago|just now/.test(first), `heartbeat shown: ${first}`);
+  // All-time counts from the coordinator, not a window of recent jobs.
+  assert(workers.some((w) => w.jobs_completed >= 1), 'a worker completed jobs');
+  const expected = workers.map((w) => String(w.jobs_completed)).sort().join(',');
+  await page.waitForFunction(
+    (want) => [...document.querySelectorAll('[data-testid=worker-completed]')].map((t) => t.textContent).sort().join(',') === want,
+    expected,
+  );
   await shot('workers');
   await accessible('workers');
 });
@@ -441,6 +456,14 @@ await test('executions filter by status, account and source', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=execution-row]').length === n, all.length);
   await page.getByLabel('Source').fill('examples/echo');
   await page.waitForSelector('text=No execution matches these filters.');
+  await page.getByLabel('Source').fill('');
+  // The coordinator filters; a partial account is refused before asking it.
+  const served = await coordinator(`/public/requests?account=${bob}`);
+  eq(served.requests.length, 1, 'the coordinator finds bob\'s request');
+  await page.getByLabel('Account').fill('Bob');
+  await page.waitForSelector('[data-testid=account-filter-error]');
+  await page.getByLabel('Account').fill('');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=execution-row]').length === n, all.length);
 });
 
 await test('update access and delete through the page', async () => {
@@ -490,6 +513,13 @@ await test('the overview counts the requests made above', async () => {
   );
   const instructions = Number((await page.textContent('[data-testid=instructions-used]')).replace(/,/g, ''));
   assert(instructions > 0, 'instructions used are shown');
+  const now = await coordinator('/public/stats');
+  assert(instructions <= now.instructions_total && instructions >= stats.instructions_total, 'instructions are the coordinator total');
+  eq(
+    Object.values(now.failures_by_category).reduce((a, b) => a + b, 0),
+    now.requests_failed,
+    'failures by category add up to the failed requests',
+  );
   await shot('overview');
 });
 

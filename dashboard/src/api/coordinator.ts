@@ -28,6 +28,12 @@ export interface CoordinatorStats {
   workers_active: number;
   artifacts: number;
   artifact_bytes: number;
+  /** Sums over finished jobs (absent from coordinators before request views). */
+  instructions_total?: number;
+  execution_ms_total?: number;
+  compile_ms_total?: number;
+  /** Failed requests by category. */
+  failures_by_category?: Record<ErrorCategory, number>;
 }
 
 export interface JobInfo {
@@ -44,6 +50,10 @@ export interface JobInfo {
   actual_cost?: string | null;
   created_at_ms: number;
   updated_at_ms: number;
+  /** When the current or last claim took it; null while it waits. */
+  claimed_at_ms?: number | null;
+  /** When it completed or failed. */
+  finished_at_ms?: number | null;
 }
 
 export interface JobsPage {
@@ -59,6 +69,71 @@ export interface WorkerInfo {
   version?: string | null;
   last_seen_ms: number;
   active: boolean;
+  /** All-time counts (absent from coordinators before request views). */
+  jobs_completed?: number;
+  jobs_failed?: number;
+  /** The request id of the job it holds now. */
+  current_job?: number | null;
+}
+
+export type RequestStatus = 'compiling' | 'executing' | 'completed' | 'failed';
+
+/** One request as GET /public/requests lists it (outlayer_types::coordinator::RequestSummary). */
+export interface RequestSummary {
+  request_id: number;
+  status: RequestStatus;
+  sender_id: string;
+  payer_account_id: string;
+  code_source: unknown;
+  artifact_checksum: string;
+  resource_limits: { max_instructions: number; max_memory_mb: number; max_execution_seconds: number };
+  max_compile_seconds?: number | null;
+  response_format: 'Text' | 'Json' | 'Bytes';
+  secrets_ref?: { profile: string; account_id: string } | null;
+  payment: string;
+  block_height: number;
+  block_timestamp: number;
+  transaction_hash?: string | null;
+  error_category?: ErrorCategory | null;
+  error?: string | null;
+  metrics?: ResourceMetrics | null;
+  actual_cost?: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface RequestsPage {
+  requests: RequestSummary[];
+  next_offset?: number | null;
+}
+
+export interface RequestTimeline {
+  requested: { block_height: number; block_timestamp: number; transaction_hash?: string | null };
+  build?: {
+    state?: JobState | null;
+    claimed_at_ms?: number | null;
+    finished_at_ms?: number | null;
+    worker_id?: string | null;
+    cached?: boolean | null;
+  } | null;
+  run?: { state: JobState; claimed_at_ms?: number | null; finished_at_ms?: number | null; worker_id?: string | null } | null;
+  resolve?: { tx_hash: string; submitted_at_ms: number } | null;
+  settled?: { block_height: number; success: boolean; charged: string; refunded: string } | null;
+}
+
+/** GET /public/requests/{id}: the summary, its jobs, timeline and build summary. */
+export interface RequestDetail extends RequestSummary {
+  jobs: JobInfo[];
+  timeline: RequestTimeline;
+  build_log_summary?: string | null;
+}
+
+export interface RequestsQuery {
+  account?: string;
+  status?: RequestStatus;
+  source?: string;
+  limit?: number;
+  offset?: number;
 }
 
 export interface HealthCheck {
@@ -137,6 +212,21 @@ export class Coordinator {
 
   workers(): Promise<WorkerInfo[]> {
     return this.call('/public/workers');
+  }
+
+  /** Requests, newest first; `account` is the sender or payer exactly, `source` a substring. */
+  requests(query: RequestsQuery = {}): Promise<RequestsPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const qs = params.toString();
+    return this.call(`/public/requests${qs ? '?' + qs : ''}`);
+  }
+
+  /** One request with its jobs and timeline; null when the coordinator does not know it. */
+  async request(id: number): Promise<RequestDetail | null> {
+    // A 404 answers {error: "not_found"}; a request has its id (and an `error` field of its own).
+    const answer = await this.call<RequestDetail | { error: string; request_id?: undefined }>(`/public/requests/${id}`, undefined, [404]);
+    return answer.request_id === undefined ? null : answer;
   }
 
   /** The keystore's public key for secrets of `owner` bound to `accessor`. */

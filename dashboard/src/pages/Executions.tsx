@@ -3,23 +3,25 @@ import { useState } from 'preact/hooks';
 import { useServices } from '../app';
 import type { RequestView, TxProgress } from '../api/chain';
 import { txProgress } from '../api/chain';
-import type { JobInfo } from '../api/coordinator';
+import type { JobInfo, RequestStatus, RequestSummary, RequestsPage } from '../api/coordinator';
+import { accountIdError } from '../conditions/condition';
 import { ErrorBox, Loading, Show, useAsync } from '../components/common';
 import { formatAgo, formatCount, formatMs, formatNear, formatTime } from '../lib/format';
-import { findSent, sentRequests } from '../lib/sent';
+import { findSent } from '../lib/sent';
 import { describeSource } from '../lib/source';
 
-type Status = 'pending' | 'compiling' | 'executing' | 'completed' | 'failed';
+type Status = 'pending' | RequestStatus;
 const STATUSES: Status[] = ['pending', 'compiling', 'executing', 'completed', 'failed'];
 const PAGE = 100;
 
 interface Row {
   requestId: number;
   status: Status;
-  jobs: JobInfo[];
-  pending: RequestView | undefined;
-  sender: string | undefined;
-  source: string | undefined;
+  sender: string;
+  source: string;
+  used: string;
+  error: string;
+  cost: string | null | undefined;
   updated: number;
 }
 
@@ -33,52 +35,77 @@ export function statusOf(jobs: JobInfo[]): Status {
   return 'pending';
 }
 
+/** What the coordinator's `source` filter searches: the repository or URL, and a package's path. */
+export function sourceMatches(source: unknown, query: string): boolean {
+  const s = source as Record<string, { repo?: string; url?: string; path?: string }> | null;
+  const parts = [s?.GitHub?.repo, s?.GitPackage?.repo, s?.GitPackage?.path, s?.WasmUrl?.url];
+  return parts.some((p) => typeof p === 'string' && p.includes(query));
+}
+
+function summaryRow(r: RequestSummary): Row {
+  return {
+    requestId: r.request_id,
+    status: r.status,
+    sender: r.sender_id,
+    source: describeSource(r.code_source),
+    used: r.metrics ? `${formatCount(r.metrics.instructions)} instr., ${formatMs(r.metrics.time_ms)}` : '—',
+    error: r.error_category ?? '',
+    cost: r.actual_cost,
+    updated: r.updated_at_ms,
+  };
+}
+
 export function Executions() {
   const { coordinator, chain } = useServices();
   const [offset, setOffset] = useState(0);
   const [status, setStatus] = useState<'' | Status>('');
   const [account, setAccount] = useState('');
   const [source, setSource] = useState('');
-  const jobs = useAsync(() => coordinator.jobs({ limit: PAGE, offset }), [coordinator, offset], 5000);
+  const acct = account.trim();
+  const src = source.trim();
+  const accountError = acct ? accountIdError(acct) : null;
+  const filter = (set: (v: string) => void) => (v: string) => {
+    set(v);
+    setOffset(0);
+  };
+  // Requests the coordinator knows, filtered and paged by it; requests still
+  // only on chain (no monitor has reported them yet) are the "pending" ones.
+  // Each answer carries the filters it was for: while a new filter loads,
+  // the rows of the previous one are not shown as if they matched.
+  const key = JSON.stringify([offset, status, acct, src, accountError]);
+  const loaded = useAsync<RequestsPage & { key: string }>(
+    async () => ({
+      key,
+      ...(accountError || status === 'pending'
+        ? { requests: [], next_offset: null }
+        : await coordinator.requests({ account: acct || undefined, status: status || undefined, source: src || undefined, limit: PAGE, offset })),
+    }),
+    [coordinator, key],
+    5000,
+  );
+  const page = { ...loaded, data: loaded.data?.key === key ? loaded.data : undefined };
   const pending = useAsync(() => chain.pending(0, 100), [chain], 5000);
 
-  const mine = new Map(sentRequests().map((s) => [s.request_id, s]));
-  const byId = new Map<number, Row>();
-  for (const j of jobs.data?.jobs ?? []) {
-    const row = byId.get(j.request_id) ?? {
-      requestId: j.request_id,
-      status: 'pending',
-      jobs: [],
-      pending: undefined,
-      sender: mine.get(j.request_id)?.sender,
-      source: mine.get(j.request_id)?.code_source ? describeSource(mine.get(j.request_id)!.code_source) : undefined,
-      updated: 0,
-    };
-    row.jobs.push(j);
-    row.updated = Math.max(row.updated, j.updated_at_ms);
-    byId.set(j.request_id, row);
+  let rows = (page.data?.requests ?? []).map(summaryRow);
+  if (offset === 0 && !accountError && (status === '' || status === 'pending')) {
+    const known = new Set(rows.map((r) => r.requestId));
+    const onlyOnChain = (pending.data ?? [])
+      .filter((p) => !known.has(p.request.context.request_id))
+      .filter((p) => !acct || p.request.context.sender_id === acct || p.request.payer_account_id === acct)
+      .filter((p) => !src || sourceMatches(p.request.code_source, src))
+      .map<Row>((p) => ({
+        requestId: p.request.context.request_id,
+        status: 'pending',
+        sender: p.request.context.sender_id,
+        source: describeSource(p.request.code_source),
+        used: '—',
+        error: '',
+        cost: null,
+        updated: p.request.context.block_timestamp / 1e6,
+      }));
+    rows = [...onlyOnChain, ...rows].sort((a, b) => b.requestId - a.requestId);
   }
-  for (const p of pending.data ?? []) {
-    const id = p.request.context.request_id;
-    const row = byId.get(id) ?? {
-      requestId: id,
-      status: 'pending',
-      jobs: [],
-      pending: undefined,
-      sender: undefined,
-      source: undefined,
-      updated: p.request.context.block_timestamp / 1e6,
-    };
-    row.pending = p;
-    row.sender = p.request.context.sender_id;
-    row.source = describeSource(p.request.code_source);
-    byId.set(id, row);
-  }
-  let rows = [...byId.values()].map((r) => ({ ...r, jobs: [...r.jobs].sort((a, b) => a.job_id - b.job_id), status: statusOf(r.jobs) }));
-  rows.sort((a, b) => b.requestId - a.requestId);
-  if (status) rows = rows.filter((r) => r.status === status);
-  if (account.trim()) rows = rows.filter((r) => r.sender?.includes(account.trim()));
-  if (source.trim()) rows = rows.filter((r) => r.source?.includes(source.trim()));
+  const filtered = status !== '' || acct !== '' || src !== '';
 
   return (
     <>
@@ -86,7 +113,13 @@ export function Executions() {
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter executions">
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as Status | '')}>
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.currentTarget.value as Status | '');
+              setOffset(0);
+            }}
+          >
             <option value="">any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -97,22 +130,27 @@ export function Executions() {
         </label>
         <label>
           Account
-          <input value={account} onInput={(e) => setAccount(e.currentTarget.value)} placeholder="alice.near" />
+          <input value={account} onInput={(e) => filter(setAccount)(e.currentTarget.value)} placeholder="alice.near" />
         </label>
         <label>
           Source
-          <input value={source} onInput={(e) => setSource(e.currentTarget.value)} placeholder="github.com/…" />
+          <input value={source} onInput={(e) => filter(setSource)(e.currentTarget.value)} placeholder="github.com/…" />
         </label>
       </form>
       <p class="note">
-        Account and source are known for pending requests (from the contract) and for requests sent from this browser; the
-        coordinator's public jobs list does not carry them yet.
+        Account is the sender or the payer, exactly; source is part of the repository, URL or package path. "pending" requests
+        are on chain but not yet picked up by the coordinator.
       </p>
+      {accountError && (
+        <p class="error" role="alert" data-testid="account-filter-error">
+          Account: {accountError}
+        </p>
+      )}
       {pending.error !== undefined && <ErrorBox error={pending.error} retry={pending.reload} />}
-      <Show value={jobs} what="executions">
-        {(page) =>
+      <Show value={page} what="executions">
+        {(data) =>
           rows.length === 0 ? (
-            <p class="empty">{page.jobs.length === 0 && offset === 0 ? 'No executions yet.' : 'No execution matches these filters.'}</p>
+            <p class="empty">{!filtered && offset === 0 ? 'No executions yet.' : 'No execution matches these filters.'}</p>
           ) : (
             <>
               <div class="table-wrap">
@@ -124,41 +162,37 @@ export function Executions() {
                       <th scope="col">Status</th>
                       <th scope="col">Account</th>
                       <th scope="col">Source</th>
-                      <th scope="col">Jobs</th>
+                      <th scope="col">Used</th>
                       <th scope="col">Error</th>
                       <th scope="col">Charged</th>
                       <th scope="col">Updated</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {rows.map((r) => {
-                      const failed = r.jobs.find((j) => j.state === 'failed');
-                      const cost = r.jobs.find((j) => j.actual_cost)?.actual_cost;
-                      return (
-                        <tr key={r.requestId} data-testid="execution-row">
-                          <th scope="row">
-                            <a href={`#/executions/${r.requestId}`}>#{r.requestId}</a>
-                          </th>
-                          <td>
-                            <span class={`badge ${r.status}`}>{r.status}</span>
-                          </td>
-                          <td>{r.sender ?? '—'}</td>
-                          <td class="mono">{r.source ?? '—'}</td>
-                          <td>{r.jobs.map((j) => `${j.job_type} ${j.state}`).join(', ') || '—'}</td>
-                          <td>{failed?.error_category ?? ''}</td>
-                          <td>{cost ? formatNear(cost) : '—'}</td>
-                          <td title={r.updated ? formatTime(r.updated) : ''}>{r.updated ? formatAgo(r.updated) : '—'}</td>
-                        </tr>
-                      );
-                    })}
+                    {rows.map((r) => (
+                      <tr key={r.requestId} data-testid="execution-row">
+                        <th scope="row">
+                          <a href={`#/executions/${r.requestId}`}>#{r.requestId}</a>
+                        </th>
+                        <td>
+                          <span class={`badge ${r.status}`}>{r.status}</span>
+                        </td>
+                        <td>{r.sender}</td>
+                        <td class="mono">{r.source}</td>
+                        <td>{r.used}</td>
+                        <td>{r.error}</td>
+                        <td>{r.cost ? formatNear(r.cost) : '—'}</td>
+                        <td title={r.updated ? formatTime(r.updated) : ''}>{r.updated ? formatAgo(r.updated) : '—'}</td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
-              <nav class="pager" aria-label="Pages of jobs">
+              <nav class="pager" aria-label="Pages of requests">
                 <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
                   Newer
                 </button>
-                <button type="button" disabled={!page.next_offset} onClick={() => page.next_offset && setOffset(page.next_offset)}>
+                <button type="button" disabled={!data.next_offset} onClick={() => data.next_offset && setOffset(data.next_offset)}>
                   Older
                 </button>
               </nav>
@@ -170,9 +204,18 @@ export function Executions() {
   );
 }
 
+/** "claimed → finished · waited X, took Y" for one step. */
+function stepTimes(createdMs: number | undefined, claimed?: number | null, finished?: number | null): string {
+  const parts: string[] = [];
+  if (claimed != null) parts.push(`${formatTime(claimed)} → ${finished != null ? formatTime(finished) : '…'}`);
+  if (claimed != null && createdMs !== undefined) parts.push(`waited ${formatMs(Math.max(0, claimed - createdMs))}`);
+  if (claimed != null && finished != null) parts.push(`took ${formatMs(Math.max(0, finished - claimed))}`);
+  return parts.length ? ` · ${parts.join(', ')}` : '';
+}
+
 export function ExecutionDetail({ id }: { id: number }) {
   const { coordinator, chain } = useServices();
-  const jobs = useAsync(() => coordinator.jobs({ request_id: id, limit: 50 }), [coordinator, id], 3000);
+  const detail = useAsync(() => coordinator.request(id), [coordinator, id], 3000);
   const onChain = useAsync(() => chain.request(id), [chain, id], 3000);
   const sent = findSent(id);
   const settlement = useAsync<TxProgress | null>(
@@ -184,15 +227,45 @@ export function ExecutionDetail({ id }: { id: number }) {
     [chain, id],
     3000,
   );
-  const list = [...(jobs.data?.jobs ?? [])].sort((a, b) => a.job_id - b.job_id);
-  const compile = list.filter((j) => j.job_type === 'compile');
-  const execute = list.filter((j) => j.job_type === 'execute');
-  const request = onChain.data?.request;
+  const d = detail.data ?? undefined;
+  const list = [...(d?.jobs ?? [])].sort((a, b) => a.job_id - b.job_id);
+  const compile = list.find((j) => j.job_type === 'compile');
+  const execute = list.find((j) => j.job_type === 'execute');
+  const timeline = d?.timeline;
+  const pendingRequest = onChain.data?.request;
   const done = settlement.data?.completed;
-  const lastRun = execute.at(-1);
+  const settled = timeline?.settled;
   const summary = list.find((j) => j.output_summary);
   const failedJob = list.find((j) => j.state === 'failed');
-  const costJob = list.find((j) => j.actual_cost);
+  const txHash = timeline?.requested.transaction_hash ?? sent?.tx_hash;
+  const sender = d?.sender_id ?? pendingRequest?.context.sender_id ?? sent?.sender;
+  const block = timeline?.requested.block_height ?? pendingRequest?.context.block_height ?? settlement.data?.requestBlock;
+  // What was asked: the coordinator's copy, else the chain's while pending, else this browser's.
+  const asked = d
+    ? { title: 'Request', sender: d.sender_id, payer: d.payer_account_id, source: d.code_source, limits: d.resource_limits, build: d.max_compile_seconds, paid: d.payment, secrets: d.secrets_ref }
+    : pendingRequest
+      ? {
+          title: 'Request (pending on chain)',
+          sender: pendingRequest.context.sender_id,
+          payer: pendingRequest.payer_account_id,
+          source: pendingRequest.code_source,
+          limits: pendingRequest.resource_limits,
+          build: pendingRequest.max_compile_seconds,
+          paid: pendingRequest.payment,
+          secrets: pendingRequest.secrets_ref,
+        }
+      : sent?.code_source !== undefined
+        ? {
+            title: 'Request (as sent from this browser)',
+            sender: sent.sender,
+            payer: undefined,
+            source: sent.code_source,
+            limits: sent.resource_limits,
+            build: undefined,
+            paid: sent.deposit,
+            secrets: sent.secrets_ref,
+          }
+        : undefined;
 
   return (
     <>
@@ -200,117 +273,104 @@ export function ExecutionDetail({ id }: { id: number }) {
         <a href="#/executions">← Executions</a>
       </p>
       <h1>Request #{id}</h1>
-      {jobs.error !== undefined && <ErrorBox error={jobs.error} retry={jobs.reload} />}
+      {detail.error !== undefined && <ErrorBox error={detail.error} retry={detail.reload} />}
       {onChain.error !== undefined && <ErrorBox error={onChain.error} retry={onChain.reload} />}
-      {jobs.data === undefined && jobs.error === undefined && <Loading what="the request" />}
+      {detail.data === undefined && detail.error === undefined && <Loading what="the request" />}
+      {detail.data === null && !pendingRequest && !sent && <p class="empty">The coordinator does not know request #{id}.</p>}
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
         <ol class="timeline">
           <li>
             Requested
-            {request ? (
+            {block != null && <> in block {block}</>}
+            {sender && <> by {sender}</>}
+            {txHash && (
               <>
                 {' '}
-                in block {request.context.block_height} by {request.context.sender_id}
-              </>
-            ) : (
-              settlement.data?.requestBlock != null && (
-                <>
-                  {' '}
-                  in block {settlement.data.requestBlock}
-                  {sent ? ` by ${sent.sender}` : ''}
-                </>
-              )
-            )}
-            {sent && (
-              <>
-                {' '}
-                · transaction <code>{sent.tx_hash}</code>
+                · transaction <code>{txHash}</code>
               </>
             )}
+            {d && <> · reported to the coordinator {formatTime(d.created_at_ms)}</>}
           </li>
-          {compile.map((j) => (
-            <li key={j.job_id}>
-              Build {j.state} (attempt {j.attempt}
-              {j.worker_id ? `, ${j.worker_id}` : ''}) · {formatTime(j.created_at_ms)} → {formatTime(j.updated_at_ms)}
-              {j.metrics?.compile_time_ms != null && ` · ${formatMs(j.metrics.compile_time_ms)}`}
-              {j.error && <> · {j.error}</>}
+          {timeline?.build && timeline.build.state == null && <li>Build: none (the program was cached)</li>}
+          {timeline?.build && timeline.build.state != null && (
+            <li data-testid="build-step">
+              Build {timeline.build.state} (attempt {compile?.attempt ?? '?'}
+              {timeline.build.worker_id ? `, ${timeline.build.worker_id}` : ''})
+              {stepTimes(compile?.created_at_ms, timeline.build.claimed_at_ms, timeline.build.finished_at_ms)}
+              {timeline.build.cached === true && ' · cached, nothing built'}
+              {compile?.metrics?.compile_time_ms != null && ` · built in ${formatMs(compile.metrics.compile_time_ms)}`}
             </li>
-          ))}
-          {compile.length === 0 && execute.length > 0 && <li>Build: none (the program was cached)</li>}
-          {execute.map((j) => (
-            <li key={j.job_id}>
-              Run {j.state} (attempt {j.attempt}
-              {j.worker_id ? `, ${j.worker_id}` : ''}) · {formatTime(j.created_at_ms)} → {formatTime(j.updated_at_ms)}
+          )}
+          {timeline?.run && (
+            <li data-testid="run-step">
+              Run {timeline.run.state} (attempt {execute?.attempt ?? '?'}
+              {timeline.run.worker_id ? `, ${timeline.run.worker_id}` : ''})
+              {stepTimes(execute?.created_at_ms, timeline.run.claimed_at_ms, timeline.run.finished_at_ms)}
             </li>
-          ))}
-          {onChain.data?.resolved && <li>Resolved by the operator; waiting for the contract's callback</li>}
-          {done ? (
+          )}
+          {timeline?.resolve ? (
+            <li>
+              Resolved by the operator · transaction <code>{timeline.resolve.tx_hash}</code> · {formatTime(timeline.resolve.submitted_at_ms)}
+            </li>
+          ) : (
+            onChain.data?.resolved && <li>Resolved by the operator; waiting for the contract's callback</li>
+          )}
+          {settled ? (
+            <li data-testid="settled">
+              Settled in block <code>{settled.block_height}</code>: {settled.success ? 'success' : `failure: ${d?.error ?? ''}`}
+            </li>
+          ) : done ? (
             <li data-testid="settled">
               Settled{settlement.data?.settledInBlock && <> in block <code>{settlement.data.settledInBlock}</code></>}:{' '}
               {done.success ? 'success' : `failure: ${done.error ?? ''}`}
             </li>
-          ) : onChain.data === null && jobs.data && list.length > 0 && !sent ? (
+          ) : onChain.data === null && d && (d.status === 'completed' || d.status === 'failed') && !sent ? (
             <li>Settled (no longer pending on chain)</li>
           ) : null}
         </ol>
       </section>
-      {request && (
+      {asked && (
         <section aria-labelledby="req-h">
-          <h2 id="req-h">Request (pending on chain)</h2>
-          <dl class="kv">
-            <dt>Source</dt>
-            <dd class="mono">{describeSource(request.code_source)}</dd>
-            <dt>Limits</dt>
-            <dd>
-              {formatCount(request.resource_limits.max_instructions)} instructions, {request.resource_limits.max_memory_mb} MiB,{' '}
-              {request.resource_limits.max_execution_seconds} s; build up to {request.max_compile_seconds ?? '?'} s
-            </dd>
-            <dt>Paid</dt>
-            <dd>{formatNear(request.payment)}</dd>
-            <dt>Secrets</dt>
-            <dd>{request.secrets_ref ? `${request.secrets_ref.profile} of ${request.secrets_ref.account_id}` : 'none'}</dd>
-          </dl>
-        </section>
-      )}
-      {!request && sent?.code_source !== undefined && (
-        <section aria-labelledby="asked-h">
-          <h2 id="asked-h">Request (as sent from this browser)</h2>
+          <h2 id="req-h">{asked.title}</h2>
           <dl class="kv">
             <dt>Account</dt>
-            <dd>{sent.sender}</dd>
+            <dd>
+              {asked.sender}
+              {asked.payer && asked.payer !== asked.sender && <> (refunds to {asked.payer})</>}
+            </dd>
             <dt>Source</dt>
-            <dd class="mono">{describeSource(sent.code_source)}</dd>
-            {sent.resource_limits && (
+            <dd class="mono">{describeSource(asked.source)}</dd>
+            {asked.limits && (
               <>
                 <dt>Limits</dt>
                 <dd>
-                  {formatCount(sent.resource_limits.max_instructions)} instructions, {sent.resource_limits.max_memory_mb} MiB,{' '}
-                  {sent.resource_limits.max_execution_seconds} s
+                  {formatCount(asked.limits.max_instructions)} instructions, {asked.limits.max_memory_mb} MiB, {asked.limits.max_execution_seconds} s
+                  {asked.build != null && `; build up to ${asked.build} s`}
                 </dd>
               </>
             )}
-            {sent.deposit && (
+            {asked.paid && (
               <>
                 <dt>Paid</dt>
-                <dd>{formatNear(sent.deposit)}</dd>
+                <dd>{formatNear(asked.paid)}</dd>
               </>
             )}
             <dt>Secrets</dt>
-            <dd>{sent.secrets_ref ? `${sent.secrets_ref.profile} of ${sent.secrets_ref.account_id}` : 'none'}</dd>
+            <dd>{asked.secrets ? `${asked.secrets.profile} of ${asked.secrets.account_id}` : 'none'}</dd>
           </dl>
         </section>
       )}
-      {list.length > 0 && (
+      {d && list.length > 0 && (
         <section aria-labelledby="jobs-h">
           <h2 id="jobs-h">Result</h2>
           <dl class="kv">
-            {lastRun?.metrics && (
+            {d.metrics && (
               <>
                 <dt>Used</dt>
                 <dd>
-                  {formatCount(lastRun.metrics.instructions)} instructions, {formatMs(lastRun.metrics.time_ms)}
-                  {lastRun.metrics.compile_time_ms != null && `, build ${formatMs(lastRun.metrics.compile_time_ms)}`}
+                  {formatCount(d.metrics.instructions)} instructions, {formatMs(d.metrics.time_ms)}
+                  {d.metrics.compile_time_ms != null && `, build ${formatMs(d.metrics.compile_time_ms)}`}
                 </dd>
               </>
             )}
@@ -328,20 +388,28 @@ export function ExecutionDetail({ id }: { id: number }) {
                 </dd>
               </>
             )}
-            {costJob?.actual_cost && (
+            {d.build_log_summary && (
+              <>
+                <dt>Build summary</dt>
+                <dd class="mono" data-testid="build-summary">
+                  {d.build_log_summary}
+                </dd>
+              </>
+            )}
+            {d.actual_cost && (
               <>
                 <dt>Charged (worker's report)</dt>
-                <dd>{formatNear(costJob.actual_cost)}</dd>
+                <dd>{formatNear(d.actual_cost)}</dd>
               </>
             )}
           </dl>
         </section>
       )}
-      {done && (
+      {(settled || done) && (
         <section aria-labelledby="settle-h">
           <h2 id="settle-h">Settlement</h2>
           <dl class="kv">
-            {done.success && (
+            {done?.success && (
               <>
                 <dt>Output</dt>
                 <dd>
@@ -350,9 +418,9 @@ export function ExecutionDetail({ id }: { id: number }) {
               </>
             )}
             <dt>Charged</dt>
-            <dd>{formatNear(done.charged)}</dd>
+            <dd>{formatNear((settled?.charged ?? done?.charged)!)}</dd>
             <dt>Refunded</dt>
-            <dd>{formatNear(done.refunded)}</dd>
+            <dd>{formatNear((settled?.refunded ?? done?.refunded)!)}</dd>
           </dl>
         </section>
       )}

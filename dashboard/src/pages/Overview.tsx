@@ -30,7 +30,16 @@ export function Overview() {
               <Stat label="Active workers" value={formatCount(stats.data.workers_active)} testid="workers-active" />
               <Stat label="Jobs pending / running" value={`${stats.data.jobs.pending} / ${stats.data.jobs.claimed}`} />
               <Stat label="Cached programs" value={`${stats.data.artifacts} (${formatBytes(stats.data.artifact_bytes)})`} />
+              <Stat label="Instructions used" value={formatCount(stats.data.instructions_total ?? 0)} testid="instructions-used" />
+              <Stat label="Run time" value={formatMs(stats.data.execution_ms_total ?? 0)} testid="execution-ms" />
+              <Stat label="Build time" value={formatMs(stats.data.compile_ms_total ?? 0)} testid="compile-ms" />
             </dl>
+            {stats.data.failures_by_category && (
+              <BarChart
+                caption="Failed requests by category (all time)"
+                bars={Object.entries(stats.data.failures_by_category).map(([label, value]) => ({ label: label.replace('_', ' '), value }))}
+              />
+            )}
           </>
         )}
       </section>
@@ -85,51 +94,38 @@ function RecentJobs({ jobs }: { jobs: JobInfo[] }) {
   return (
     <>
       <dl class="stats">
-        <Stat label="Instructions used" value={formatCount(usage.instructions)} testid="instructions-used" />
-        <Stat label="Run time" value={formatMs(usage.timeMs)} />
-        <Stat label="Build time" value={formatMs(usage.compileMs)} />
         <Stat label="Median request → done" value={usage.latencies.length ? formatMs(median(usage.latencies)) : '—'} />
+        <Stat label="Median queue wait" value={usage.waits.length ? formatMs(median(usage.waits)) : '—'} testid="median-wait" />
+        <Stat label="Median run time" value={usage.runs.length ? formatMs(median(usage.runs)) : '—'} testid="median-run" />
       </dl>
       <div class="charts">
         <BarChart caption="Jobs created per minute (last 30 minutes)" bars={perMinute(jobs, 30)} />
-        <BarChart
-          caption="Failures by category"
-          bars={Object.entries(usage.failures).map(([label, value]) => ({ label: label.replace('_', ' '), value }))}
-        />
+        <BarChart caption="Queue wait per job (created → claimed)" bars={latencyBars(usage.waits)} unit=" ms" />
         <BarChart caption="Time from first job to last job's end, per request" bars={latencyBars(usage.latencies)} unit=" ms" />
       </div>
     </>
   );
 }
 
-function summarise(jobs: JobInfo[]) {
-  let instructions = 0;
-  let timeMs = 0;
-  let compileMs = 0;
-  const failures: Record<string, number> = {
-    compilation_failed: 0,
-    execution_failed: 0,
-    access_denied: 0,
-    insufficient_payment: 0,
-    infrastructure: 0,
-  };
+/** Per-request latency, and per-job queue wait and run time, over recent jobs. */
+export function summarise(jobs: JobInfo[]) {
+  const waits: number[] = [];
+  const runs: number[] = [];
   const byRequest = new Map<number, { start: number; end: number; done: boolean }>();
   for (const j of jobs) {
-    if (j.job_type === 'execute' && j.metrics) {
-      instructions += j.metrics.instructions;
-      timeMs += j.metrics.time_ms;
-    }
-    if (j.job_type === 'compile' && j.metrics?.compile_time_ms) compileMs += j.metrics.compile_time_ms;
-    if (j.state === 'failed' && j.error_category) failures[j.error_category] = (failures[j.error_category] ?? 0) + 1;
-    const r = byRequest.get(j.request_id) ?? { start: j.created_at_ms, end: j.updated_at_ms, done: false };
+    // Queue wait only for first attempts: a re-claim's wait includes the lost lease.
+    if (j.claimed_at_ms != null && j.attempt === 1) waits.push(Math.max(0, j.claimed_at_ms - j.created_at_ms));
+    if (j.claimed_at_ms != null && j.finished_at_ms != null) runs.push(Math.max(0, j.finished_at_ms - j.claimed_at_ms));
+    const end = j.finished_at_ms ?? j.updated_at_ms;
+    const r = byRequest.get(j.request_id) ?? { start: j.created_at_ms, end, done: false };
     r.start = Math.min(r.start, j.created_at_ms);
-    r.end = Math.max(r.end, j.updated_at_ms);
+    r.end = Math.max(r.end, end);
     if (j.job_type === 'execute' && (j.state === 'completed' || j.state === 'failed')) r.done = true;
     if (j.state === 'failed') r.done = true;
     byRequest.set(j.request_id, r);
   }
   const latencies = [...byRequest.values()].filter((r) => r.done).map((r) => r.end - r.start);
-  return { instructions, timeMs, compileMs, failures, latencies };
+  return { latencies, waits, runs };
 }
 
 function median(values: number[]): number {

@@ -1,19 +1,10 @@
 import { useServices } from '../app';
 import { Show, useAsync } from '../components/common';
-import { formatAgo, formatTime } from '../lib/format';
+import { formatAgo, formatCount, formatTime } from '../lib/format';
 
 export function Workers() {
   const { coordinator } = useServices();
   const workers = useAsync(() => coordinator.workers(), [coordinator], 5000);
-  const jobs = useAsync(() => coordinator.jobs({ limit: 500 }), [coordinator], 5000);
-  const counts = new Map<string, { completed: number; failed: number }>();
-  for (const j of jobs.data?.jobs ?? []) {
-    if (!j.worker_id) continue;
-    const c = counts.get(j.worker_id) ?? { completed: 0, failed: 0 };
-    if (j.state === 'completed') c.completed++;
-    if (j.state === 'failed') c.failed++;
-    counts.set(j.worker_id, c);
-  }
   return (
     <>
       <h1>Workers</h1>
@@ -24,7 +15,7 @@ export function Workers() {
           ) : (
             <div class="table-wrap">
               <table>
-                <caption>Workers seen recently; job counts over the last 500 jobs</caption>
+                <caption>Workers seen recently; job counts are all time</caption>
                 <thead>
                   <tr>
                     <th scope="col">Worker</th>
@@ -32,6 +23,7 @@ export function Workers() {
                     <th scope="col">Last heartbeat</th>
                     <th scope="col">Completed</th>
                     <th scope="col">Failed</th>
+                    <th scope="col">Working on</th>
                     <th scope="col">Capabilities</th>
                     <th scope="col">Version</th>
                     <th scope="col">Token</th>
@@ -45,8 +37,9 @@ export function Workers() {
                         <span class={`badge ${w.active ? w.status : 'inactive'}`}>{w.active ? w.status : 'inactive'}</span>
                       </td>
                       <td title={formatTime(w.last_seen_ms)}>{formatAgo(w.last_seen_ms)}</td>
-                      <td>{counts.get(w.worker_id)?.completed ?? 0}</td>
-                      <td>{counts.get(w.worker_id)?.failed ?? 0}</td>
+                      <td data-testid="worker-completed">{formatCount(w.jobs_completed ?? 0)}</td>
+                      <td data-testid="worker-failed">{formatCount(w.jobs_failed ?? 0)}</td>
+                      <td>{w.current_job != null ? <a href={`#/executions/${w.current_job}`}>#{w.current_job}</a> : '—'}</td>
                       <td>{w.capabilities.join(', ')}</td>
                       <td>{w.version ?? '—'}</td>
                       <td>{w.token_name}</td>
