@@ -340,6 +340,18 @@ impl CoordinatorClient {
         Ok(())
     }
 
+    /// Records the contract's settlement of a request. A repeat writes the
+    /// same values again: retried.
+    pub async fn settled(
+        &self,
+        request_id: u64,
+        settled: &ExecutionSettled,
+    ) -> Result<(), ClientError> {
+        let path = format!("/executions/{request_id}/settled");
+        let _: IgnoredAny = self.call(self.post(&path, settled, Repeat::Safe)).await?;
+        Ok(())
+    }
+
     pub async fn stats(&self) -> Result<CoordinatorStats, ClientError> {
         self.call(self.get("/public/stats")).await
     }

@@ -240,6 +240,8 @@ async fn not_found_with_json_body_is_refused() {
         output_summary: None,
         metrics: None,
         actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
     };
     let err = client.complete(7, &done).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");

@@ -145,6 +145,8 @@ async fn worker(
                     output_summary: Some("bench".into()),
                     metrics: Some(ResourceMetrics::default()),
                     actual_cost: None,
+                    resolve_tx_hash: None,
+                    resolve_submitted_at_ms: None,
                 },
             )
             .await

@@ -146,7 +146,14 @@ fn schemas() -> Value {
             "error": { "type": ["string", "null"], "maxLength": 2048 },
             "output_summary": { "type": ["string", "null"], "maxLength": 4096 },
             "metrics": { "type": ["object", "null"] },
-            "actual_cost": { "type": ["string", "null"], "pattern": "^[0-9]+$" } })),
+            "actual_cost": { "type": ["string", "null"], "pattern": "^[0-9]+$" },
+            "resolve_tx_hash": { "type": ["string", "null"], "pattern": "^[1-9A-HJ-NP-Za-km-z]{32,44}$",
+                "description": "The resolve_execution transaction this job sent" },
+            "resolve_submitted_at_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0 } })),
+        "ExecutionSettled": object(&["block_height", "success", "charged", "refunded"], json!({
+            "block_height": u64_, "success": { "type": "boolean" },
+            "charged": { "type": "string", "pattern": "^[0-9]+$" },
+            "refunded": { "type": "string", "pattern": "^[0-9]+$" } })),
         "JobCompleted": { "type": "object", "properties": { "state": state,
             "next_job": { "oneOf": [schema("JobOffer"), { "type": "null" }] } } },
         "ArtifactStatus": { "type": "object", "properties": { "checksum": { "type": "string" },
@@ -329,6 +336,11 @@ fn build() -> Value {
         "paths": {
             "/executions": { "post": worker_op("Record a request (idempotent on request_id)", Some("CreateExecution"),
                 ("201", ok("CreateExecutionResponse")), &["400", "409", "413"]) },
+            "/executions/{id}/settled": { "post": {
+                "parameters": [job_id_param()],
+                "summary": "Record the contract's settlement of a request (an event monitor saw execution_completed)",
+                "security": [{ "worker": [] }], "requestBody": body("ExecutionSettled"),
+                "responses": responses(("200", ok("Ok")), &["400", "401", "404"]) } },
             "/jobs/poll": { "post": worker_op("Wait for a pending job", Some("PollJobs"), ("200", ok("PollResponse")), &["400", "413"]) },
             "/jobs/claim": { "post": worker_op("Claim a job under a lease", Some("ClaimJob"), ("200", ok("ClaimedJob")), &["400", "404", "409"]) },
             "/jobs/{id}/heartbeat": { "post": {
@@ -382,7 +394,7 @@ fn build() -> Value {
                         "description": "The sender or the payer, exactly" })),
                     query_param("status", enum_of(&["compiling", "executing", "completed", "failed"])),
                     query_param("source", json!({ "type": "string", "minLength": 1, "maxLength": 256,
-                        "description": "A substring of the repository or URL (case-sensitive)" })),
+                        "description": "A substring of the repository or URL, or of a package's path (case-sensitive)" })),
                     query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
                     query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
                 ],

@@ -60,6 +60,8 @@ async fn worker(
                 compile_time_ms: None,
             }),
             actual_cost: Some(outlayer_types::U128(5)),
+            resolve_tx_hash: None,
+            resolve_submitted_at_ms: None,
         };
         loop {
             match client.complete(claimed.job_id, &done).await {
@@ -257,6 +259,8 @@ async fn lease_expiry(backend: Backend) {
         output_summary: None,
         metrics: None,
         actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
     };
     assert!(matches!(
         client.complete(first.job_id, &stale).await,
@@ -446,6 +450,8 @@ async fn compile_then_execute(backend: Backend) {
                 output_summary: None,
                 metrics: None,
                 actual_cost: None,
+                resolve_tx_hash: None,
+                resolve_submitted_at_ms: None,
             },
         )
         .await
@@ -480,6 +486,8 @@ async fn compile_then_execute(backend: Backend) {
                 output_summary: None,
                 metrics: None,
                 actual_cost: Some(outlayer_types::U128(3)),
+                resolve_tx_hash: None,
+                resolve_submitted_at_ms: None,
             },
         )
         .await

@@ -49,6 +49,8 @@ fn success(lease: &str, m: Option<ResourceMetrics>, cost: Option<u128>) -> Compl
         output_summary: Some("text, 5 bytes".into()),
         metrics: m,
         actual_cost: cost.map(U128),
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
     }
 }
 
@@ -61,6 +63,8 @@ fn failure(lease: &str, category: ErrorCategory, error: &str) -> CompleteJob {
         output_summary: None,
         metrics: metrics(0, 0, None),
         actual_cost: Some(U128(1_000)),
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
     }
 }
 
@@ -349,6 +353,10 @@ async fn listing_filters_and_pages(backend: Backend) {
     );
     assert_eq!(ids(anon, "source=Mono").await, (vec![3], None));
     assert_eq!(ids(anon, "source=mono").await, (vec![], None));
+    // A package's path too, but no match across repository and path.
+    assert_eq!(ids(anon, "source=apps/echo").await, (vec![3], None));
+    assert_eq!(ids(anon, "source=Mono/apps").await, (vec![], None));
+    assert_eq!(ids(anon, "source=Monoapps").await, (vec![], None));
     assert_eq!(ids(anon, "source=p.wasm").await, (vec![6, 4, 2], None));
     assert_eq!(ids(anon, "source=github.com").await, (vec![5, 3, 1], None));
     // Percent and underscore are plain characters, not patterns.
@@ -755,7 +763,127 @@ async fn backfill_on_open(backend: Backend) {
     harness.stop().await;
 }
 
+/// The end of a request: the worker reports its resolve transaction with
+/// the completion, a monitor the contract's settlement.
+async fn resolve_and_settlement(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    let (client, anon) = (&harness.client, &harness.anon);
+    const TX: &str = "9aHs2b6oV7uCEHKW4QvrB1iiTVnBb3XdDQU3N3tK6ZT2";
+    client.create_execution(&wasm_request(1)).await.unwrap();
+    client.create_execution(&wasm_request(2)).await.unwrap();
+    let detail = anon.request(1).await.unwrap().unwrap();
+    assert_eq!(
+        (detail.timeline.resolve, detail.timeline.settled),
+        (None, None)
+    );
+
+    // Refused completions leave the job held.
+    let claimed = claim(&harness, "w1", 1, JobType::Execute).await;
+    for (hash, at) in [
+        (Some("0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl"), None),
+        (Some("short"), None),
+        (None, Some(5)),
+        (Some(TX), Some(u64::MAX)),
+    ] {
+        let done = CompleteJob {
+            resolve_tx_hash: hash.map(str::to_owned),
+            resolve_submitted_at_ms: at,
+            ..success(&claimed.lease_token, None, None)
+        };
+        let err = client.complete(claimed.job_id, &done).await.unwrap_err();
+        assert!(err.is_bad_request(), "{hash:?} {at:?}: {err}");
+    }
+    let done = CompleteJob {
+        resolve_tx_hash: Some(TX.into()),
+        resolve_submitted_at_ms: Some(1_700_000_000_000),
+        ..success(&claimed.lease_token, metrics(5, 1, None), Some(10))
+    };
+    client.complete(claimed.job_id, &done).await.unwrap();
+    let detail = anon.request(1).await.unwrap().unwrap();
+    assert_eq!(
+        detail.timeline.resolve,
+        Some(ResolveStep {
+            tx_hash: TX.into(),
+            submitted_at_ms: 1_700_000_000_000,
+        })
+    );
+    // Without a time, the coordinator's clock at completion.
+    let claimed = claim(&harness, "w1", 2, JobType::Execute).await;
+    let done = CompleteJob {
+        resolve_tx_hash: Some(TX.into()),
+        ..failure(&claimed.lease_token, ErrorCategory::ExecutionFailed, "trap")
+    };
+    client.complete(claimed.job_id, &done).await.unwrap();
+    let detail = anon.request(2).await.unwrap().unwrap();
+    let resolve = detail.timeline.resolve.unwrap();
+    assert_eq!(
+        resolve.submitted_at_ms,
+        detail.timeline.run.unwrap().finished_at_ms.unwrap()
+    );
+
+    // The settlement, as a monitor reports it; a repeat is harmless.
+    let settled = ExecutionSettled {
+        block_height: 250,
+        success: true,
+        charged: U128(7_000),
+        refunded: U128(3_000),
+    };
+    client.settled(1, &settled).await.unwrap();
+    client.settled(1, &settled).await.unwrap();
+    let detail = anon.request(1).await.unwrap().unwrap();
+    assert_eq!(
+        detail.timeline.settled,
+        Some(SettledStep {
+            block_height: 250,
+            success: true,
+            charged: U128(7_000),
+            refunded: U128(3_000),
+        })
+    );
+    let raw: Value = anon
+        .raw(Method::GET, "/public/requests/1", None)
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(raw["timeline"]["settled"]["charged"], "7000");
+    assert_eq!(raw["timeline"]["resolve"]["tx_hash"], TX);
+    assert!(
+        client
+            .settled(3, &settled)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        anon.settled(1, &settled)
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
+    let url = format!("{}/executions/1/settled", harness.url());
+    for body in [
+        r#"{"block_height": 1, "success": true, "charged": "1", "refunded": "2", "extra": 1}"#,
+        r#"{"block_height": 1, "success": true, "charged": "x", "refunded": "2"}"#,
+        r#"{"block_height": -1, "success": true, "charged": "1", "refunded": "2"}"#,
+        r#"{"success": true, "charged": "1", "refunded": "2"}"#,
+    ] {
+        let (status, _, answer) = send(
+            &url,
+            Method::POST,
+            Some(&harness.token),
+            Some(body),
+            HeaderMap::new(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["error"], "bad_request");
+    }
+    harness.stop().await;
+}
+
 both_backends!(
+    resolve_and_settlement,
     job_times,
     worker_counts,
     expired_lease_is_finished,

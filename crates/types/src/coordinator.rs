@@ -242,6 +242,26 @@ pub struct CompleteJob {
     /// What the contract charged, in yoctoNEAR.
     #[serde(default)]
     pub actual_cost: Option<U128>,
+    /// The `resolve_execution` transaction this job sent, if it sent one.
+    /// Left out when absent, so a completion without it is what older
+    /// coordinators accept (upgrade coordinators before workers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_tx_hash: Option<String>,
+    /// When that transaction was sent (milliseconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_submitted_at_ms: Option<u64>,
+}
+
+/// `POST /executions/{id}/settled`: an event monitor saw the contract's
+/// `execution_completed` for this request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSettled {
+    /// The block whose receipt emitted the event.
+    pub block_height: u64,
+    pub success: bool,
+    pub charged: U128,
+    pub refunded: U128,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

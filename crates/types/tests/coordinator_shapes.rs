@@ -64,6 +64,14 @@ fn request_bodies_refuse_unknown_fields() {
         complete.error_category,
         Some(ErrorCategory::ExecutionFailed)
     );
+    // Without a resolve transaction a completion is what older coordinators
+    // (which refuse unknown fields) accept.
+    let written = serde_json::to_value(&complete).unwrap();
+    assert!(written.get("resolve_tx_hash").is_none(), "{written}");
+    assert!(
+        written.get("resolve_submitted_at_ms").is_none(),
+        "{written}"
+    );
 }
 
 #[test]

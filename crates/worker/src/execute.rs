@@ -267,6 +267,7 @@ async fn settle(
     response: ExecutionResponse,
     timing: Option<RequestTiming>,
 ) -> Step<CompleteJob> {
+    let mut resolved = None;
     match ctx.chain.resolve(job.request_id, &response).await {
         Ok(Resolved::Sent { tx_hash, sent_at }) => {
             tracing::info!(tx = %tx_hash, success = response.success, "resolved on chain");
@@ -274,6 +275,11 @@ async fn settle(
                 timing.sent_ms = timing::since(request.context.block_timestamp, sent_at);
                 ctx.timings.record(timing);
             }
+            let at = sent_at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .ok();
+            resolved = Some((tx_hash, at));
         }
         Ok(Resolved::AlreadySettled { reason }) => {
             tracing::info!(%reason, "the request was settled without us");
@@ -312,6 +318,8 @@ async fn settle(
         output_summary: response.output.as_ref().map(summary),
         metrics: Some(response.resources_used),
         actual_cost: Some(U128(charged)),
+        resolve_submitted_at_ms: resolved.as_ref().and_then(|(_, at)| *at),
+        resolve_tx_hash: resolved.map(|(hash, _)| hash),
         ..completed(response.success)
     })
 }
@@ -380,5 +388,7 @@ fn completed(success: bool) -> CompleteJob {
         output_summary: None,
         metrics: None,
         actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use outlayer_near_client::{BlockReference, BlockStream, StreamBlock};
+use outlayer_types::coordinator::ExecutionSettled;
 use outlayer_types::{EVENT_VERSION, ExecutionRequest, OutlayerEvent};
 use tokio::sync::watch;
 
@@ -67,6 +68,9 @@ async fn follow(ctx: &Context) -> Result<(), String> {
         for request in requests_in(&block, ctx.chain.contract()) {
             submit(ctx, &request).await?;
         }
+        for (request_id, settled) in settlements_in(&block, ctx.chain.contract()) {
+            record_settlement(ctx, request_id, &settled).await?;
+        }
         ctx.coordinator
             .set_cursor(name, block.height)
             .await
@@ -123,6 +127,60 @@ async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String>
         );
     }
     Ok(())
+}
+
+/// Tells the coordinator how the contract settled a request, for its public
+/// timeline. A refusal (a request it never heard of, or a coordinator too
+/// old for the route) is only logged: the chain already has the truth.
+async fn record_settlement(
+    ctx: &Context,
+    request_id: u64,
+    settled: &ExecutionSettled,
+) -> Result<(), String> {
+    match ctx.coordinator.settled(request_id, settled).await {
+        Ok(()) => Ok(()),
+        Err(e @ outlayer_coordinator_client::ClientError::Refused { .. }) => {
+            tracing::info!(request_id, error = %e, "the coordinator did not record a settlement");
+            Ok(())
+        }
+        Err(e) => Err(format!("settlement of request {request_id}: {e}")),
+    }
+}
+
+/// The settlements (`execution_completed`) `contract` announced in `block`,
+/// from receipts that succeeded. Odd lines are skipped as in [`requests_in`].
+pub(crate) fn settlements_in(
+    block: &StreamBlock,
+    contract: &outlayer_types::AccountId,
+) -> Vec<(u64, ExecutionSettled)> {
+    let mut settled = Vec::new();
+    let outcomes = block
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded && &o.executor_id == contract);
+    for outcome in outcomes {
+        for line in &outcome.logs {
+            if !line.contains(&format!("\"version\":\"{EVENT_VERSION}\"")) {
+                continue;
+            }
+            if let Some(Ok(OutlayerEvent::ExecutionCompleted(list))) =
+                OutlayerEvent::from_log_line(line)
+            {
+                for done in list {
+                    settled.push((
+                        done.request_id,
+                        ExecutionSettled {
+                            block_height: block.height,
+                            success: done.success,
+                            charged: done.charged,
+                            refunded: done.refunded,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    settled
 }
 
 /// The requests `contract` announced in `block`, from receipts that
@@ -217,5 +275,44 @@ mod tests {
         let mut expected = request(7);
         expected.context.transaction_hash = Some("TxHash111".into());
         assert_eq!(found, vec![expected]);
+    }
+
+    #[test]
+    fn settlements_come_from_the_contracts_successful_receipts() {
+        let done = |id: u64, success: bool| outlayer_types::ExecutionCompleted {
+            request_id: id,
+            success,
+            error: (!success).then(|| "trap".into()),
+            resources_used: Default::default(),
+            charged: outlayer_types::U128(10),
+            refunded: outlayer_types::U128(90),
+        };
+        let line =
+            OutlayerEvent::ExecutionCompleted(vec![done(3, true), done(4, false)]).to_log_line();
+        let requested = OutlayerEvent::ExecutionRequested(vec![request(5)]).to_log_line();
+        let block = StreamBlock {
+            height: 12,
+            hash: "h".into(),
+            timestamp_nanosec: 0,
+            outcomes: vec![
+                outcome("outlayer.near", true, vec![requested, line.clone()]),
+                outcome("outlayer.near", false, vec![line.clone()]),
+                outcome(
+                    "impostor.near",
+                    true,
+                    vec![line.replace("1.0.0", "2.0.0"), line],
+                ),
+            ],
+        };
+        let settled = |success: bool| ExecutionSettled {
+            block_height: 12,
+            success,
+            charged: outlayer_types::U128(10),
+            refunded: outlayer_types::U128(90),
+        };
+        assert_eq!(
+            settlements_in(&block, &account("outlayer.near")),
+            vec![(3, settled(true)), (4, settled(false))]
+        );
     }
 }

@@ -37,6 +37,7 @@ pub enum Caller {
 /// the routers in `worker.rs` and `public.rs`.
 pub const ROUTES: &[&str] = &[
     "/executions",
+    "/executions/{id}/settled",
     "/jobs/poll",
     "/jobs/claim",
     "/jobs/{id}/heartbeat",

@@ -22,6 +22,7 @@ use crate::store::now_ms;
 pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
     Router::new()
         .route("/executions", post(create_execution))
+        .route("/executions/{id}/settled", post(settled))
         .route("/jobs/poll", post(poll))
         .route("/jobs/claim", post(claim))
         .route("/jobs/{id}/heartbeat", post(extend_lease))
@@ -100,6 +101,33 @@ async fn create_execution(
         artifact_checksum: created.artifact_checksum,
     };
     Ok((status, Json(response)))
+}
+
+/// A NEAR transaction hash: base58 of 32 bytes.
+fn check_tx_hash(hash: &str) -> Result<()> {
+    const BASE58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let ok = (32..=44).contains(&hash.len()) && hash.chars().all(|c| BASE58.contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(
+            "resolve_tx_hash must be a NEAR transaction hash (32-44 base58 characters)".into(),
+        ))
+    }
+}
+
+/// An event monitor saw the contract settle this request.
+async fn settled(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(body): ApiJson<ExecutionSettled>,
+) -> Result<Json<serde_json::Value>> {
+    if c.store.settle(id, &body, now_ms()).await? {
+        Ok(Json(json!({ "ok": true })))
+    } else {
+        Err(Error::NotFound(format!("request {id} not found")))
+    }
 }
 
 /// Long poll: returns a pending job offer as soon as the queue wakes us, or
@@ -225,6 +253,22 @@ async fn complete(
             ));
         }
         _ => {}
+    }
+    if let Some(hash) = &body.resolve_tx_hash {
+        check_tx_hash(hash)?;
+    }
+    if body.resolve_tx_hash.is_none() && body.resolve_submitted_at_ms.is_some() {
+        return Err(Error::BadRequest(
+            "resolve_submitted_at_ms comes with a resolve_tx_hash".into(),
+        ));
+    }
+    if body
+        .resolve_submitted_at_ms
+        .is_some_and(|t| t > i64::MAX as u64)
+    {
+        return Err(Error::BadRequest(
+            "resolve_submitted_at_ms out of range".into(),
+        ));
     }
     if body.error.as_ref().is_some_and(|e| e.len() > 2048)
         || body.output_summary.as_ref().is_some_and(|s| s.len() > 4096)

@@ -372,8 +372,15 @@ impl Store {
                 done.error.as_deref(),
             ),
         };
+        // The resolve transaction, when this job sent one: kept once known.
+        let resolved_at = done
+            .resolve_tx_hash
+            .as_ref()
+            .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now));
         sqlx::query(
-            "UPDATE requests SET status = $1, error_category = $2, error = $3, updated_at = $4 \
+            "UPDATE requests SET status = $1, error_category = $2, error = $3, updated_at = $4, \
+             resolve_tx_hash = COALESCE($6, resolve_tx_hash), \
+             resolve_submitted_at = COALESCE($7, resolve_submitted_at) \
              WHERE request_id = $5",
         )
         .bind(status.as_str())
@@ -381,6 +388,8 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(request_id)
+        .bind(done.resolve_tx_hash.as_deref())
+        .bind(resolved_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

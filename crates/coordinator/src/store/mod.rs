@@ -83,7 +83,7 @@ impl Store {
     }
 
     fn migrator(&self) -> Migrator {
-        let files: [(&str, &str); 2] = match self.dialect {
+        let files: [(&str, &str); 3] = match self.dialect {
             Dialect::Postgres => [
                 (
                     "init",
@@ -92,6 +92,10 @@ impl Store {
                 (
                     "request_views",
                     include_str!("../../migrations/postgres/0002_request_views.sql"),
+                ),
+                (
+                    "settlement",
+                    include_str!("../../migrations/postgres/0003_settlement.sql"),
                 ),
             ],
             Dialect::Sqlite => [
@@ -102,6 +106,10 @@ impl Store {
                 (
                     "request_views",
                     include_str!("../../migrations/sqlite/0002_request_views.sql"),
+                ),
+                (
+                    "settlement",
+                    include_str!("../../migrations/sqlite/0003_settlement.sql"),
                 ),
             ],
         };

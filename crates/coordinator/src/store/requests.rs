@@ -3,8 +3,9 @@
 //! added after rows were written.
 
 use outlayer_types::coordinator::{
-    BuildStep, ErrorCategory, FailureCounts, JobInfo, JobState, JobType, RequestDetail,
-    RequestStatus, RequestSummary, RequestTimeline, RequestedStep, RunStep,
+    BuildStep, ErrorCategory, ExecutionSettled, FailureCounts, JobInfo, JobState, JobType,
+    RequestDetail, RequestStatus, RequestSummary, RequestTimeline, RequestedStep, ResolveStep,
+    RunStep, SettledStep,
 };
 use outlayer_types::{CodeSource, ExecutionRequest, ResourceMetrics};
 use sqlx::Row;
@@ -20,17 +21,21 @@ pub struct RequestFilter {
     /// Sender or payer, exactly.
     pub account: Option<String>,
     pub status: Option<RequestStatus>,
-    /// A substring of the repository or URL (case-sensitive).
+    /// A substring of the repository or URL, or of a package's path
+    /// (case-sensitive).
     pub source: Option<String>,
     pub limit: u64,
     pub offset: u64,
 }
 
-/// The repository or URL a request's program comes from, as filtered on.
-pub(super) fn source_text(source: &CodeSource) -> &str {
+/// What the `source` filter searches: the repository or URL, and a
+/// package's path after a newline (a query has no control characters, so
+/// no match spans the two).
+pub(super) fn source_text(source: &CodeSource) -> String {
     match source {
-        CodeSource::GitHub { repo, .. } | CodeSource::GitPackage { repo, .. } => repo,
-        CodeSource::WasmUrl { url, .. } => url,
+        CodeSource::GitHub { repo, .. } => repo.clone(),
+        CodeSource::GitPackage { repo, path, .. } => format!("{repo}\n{path}"),
+        CodeSource::WasmUrl { url, .. } => url.clone(),
     }
 }
 
@@ -188,12 +193,71 @@ impl Store {
             resolve: None,
             settled: None,
         };
+        let mut timeline = timeline;
+        let end = sqlx::query(
+            "SELECT resolve_tx_hash, resolve_submitted_at, settled_block, settled_success, \
+             settled_charged, settled_refunded FROM requests WHERE request_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.read)
+        .await?;
+        let resolve_tx: Option<String> = end.try_get("resolve_tx_hash")?;
+        let resolve_at: Option<i64> = end.try_get("resolve_submitted_at")?;
+        if let (Some(tx_hash), Some(at)) = (resolve_tx, resolve_at) {
+            timeline.resolve = Some(ResolveStep {
+                tx_hash,
+                submitted_at_ms: at.max(0) as u64,
+            });
+        }
+        let block: Option<i64> = end.try_get("settled_block")?;
+        let success: Option<i64> = end.try_get("settled_success")?;
+        let charged: Option<String> = end.try_get("settled_charged")?;
+        let refunded: Option<String> = end.try_get("settled_refunded")?;
+        if let (Some(block), Some(success), Some(charged), Some(refunded)) =
+            (block, success, charged, refunded)
+        {
+            let amount = |text: String| {
+                text.parse::<u128>()
+                    .map(outlayer_types::U128)
+                    .map_err(|_| Error::Internal(format!("stored amount {text:?}")))
+            };
+            timeline.settled = Some(SettledStep {
+                block_height: block.max(0) as u64,
+                success: success != 0,
+                charged: amount(charged)?,
+                refunded: amount(refunded)?,
+            });
+        }
         Ok(Some(RequestDetail {
             request,
             jobs,
             timeline,
             build_log_summary,
         }))
+    }
+
+    /// Records the contract's settlement of a request (idempotent: a
+    /// repeat overwrites with the same values); false for an unknown request.
+    pub async fn settle(
+        &self,
+        request_id: u64,
+        settled: &ExecutionSettled,
+        now: i64,
+    ) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE requests SET settled_block = $1, settled_success = $2, settled_charged = $3, \
+             settled_refunded = $4, updated_at = $5 WHERE request_id = $6",
+        )
+        .bind(to_i64(settled.block_height, "block_height")?)
+        .bind(i64::from(settled.success))
+        .bind(settled.charged.0.to_string())
+        .bind(settled.refunded.0.to_string())
+        .bind(now)
+        .bind(to_i64(request_id, "request id")?)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
     }
 
     /// Instructions, run time and build time of every finished job.
