@@ -317,6 +317,18 @@ await test('the execution detail shows the timeline, result and settlement of th
   const run = await page.textContent('[data-testid=run-step]');
   assert(run.includes(detail.timeline.run.worker_id), `the run step names its worker: ${run}`);
   assert(/waited .*, took /.test(run), `the run step shows queue wait and run time: ${run}`);
+  // The worker reported its resolve transaction, the monitor the settlement,
+  // exactly as the contract's execution_completed has it.
+  const onChain = await completedOnChain(plain.tx, alice);
+  let full = detail;
+  for (let i = 0; i < 50 && !full.timeline.settled; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    full = await coordinator(`/public/requests/${plain.requestId}`);
+  }
+  assert(full.timeline.resolve && /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(full.timeline.resolve.tx_hash), 'the resolve transaction is recorded');
+  eq(JSON.stringify(full.timeline.settled && [full.timeline.settled.success, full.timeline.settled.charged, full.timeline.settled.refunded]),
+    JSON.stringify([onChain.success, onChain.charged, onChain.refunded]), 'the recorded settlement is the contract\'s');
+  await page.waitForSelector(`[data-testid=resolve-step]:has-text("${full.timeline.resolve.tx_hash}")`);
   await shot('execution-detail');
   await accessible('execution detail');
   await go('executions');

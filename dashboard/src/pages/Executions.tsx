@@ -310,20 +310,20 @@ export function ExecutionDetail({ id }: { id: number }) {
             </li>
           )}
           {timeline?.resolve ? (
-            <li>
+            <li data-testid="resolve-step">
               Resolved by the operator · transaction <code>{timeline.resolve.tx_hash}</code> · {formatTime(timeline.resolve.submitted_at_ms)}
             </li>
           ) : (
             onChain.data?.resolved && <li>Resolved by the operator; waiting for the contract's callback</li>
           )}
-          {settled ? (
-            <li data-testid="settled">
-              Settled in block <code>{settled.block_height}</code>: {settled.success ? 'success' : `failure: ${d?.error ?? ''}`}
-            </li>
-          ) : done ? (
+          {done ? (
             <li data-testid="settled">
               Settled{settlement.data?.settledInBlock && <> in block <code>{settlement.data.settledInBlock}</code></>}:{' '}
               {done.success ? 'success' : `failure: ${done.error ?? ''}`}
+            </li>
+          ) : settled ? (
+            <li data-testid="settled">
+              Settled in block {settled.block_height}: {settled.success ? 'success' : `failure: ${d?.error ?? ''}`}
             </li>
           ) : onChain.data === null && d && (d.status === 'completed' || d.status === 'failed') && !sent ? (
             <li>Settled (no longer pending on chain)</li>
@@ -418,9 +418,9 @@ export function ExecutionDetail({ id }: { id: number }) {
               </>
             )}
             <dt>Charged</dt>
-            <dd>{formatNear((settled?.charged ?? done?.charged)!)}</dd>
+            <dd data-testid="settled-charged">{formatNear((done?.charged ?? settled?.charged)!)}</dd>
             <dt>Refunded</dt>
-            <dd>{formatNear((settled?.refunded ?? done?.refunded)!)}</dd>
+            <dd>{formatNear((done?.refunded ?? settled?.refunded)!)}</dd>
           </dl>
         </section>
       )}
