@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod bench;
 mod build;
 mod coordinator;
 #[cfg(feature = "local-chain")]
@@ -53,6 +54,8 @@ enum Command {
     Keystore(keystore::Args),
     /// Encrypt secrets for the contract's `store_secrets`.
     Secrets(secrets::Args),
+    /// Measure the sandbox's execution path (`outlayer bench runtime`).
+    Bench(bench::Args),
     /// Serve the coordinator, manage worker tokens, benchmark.
     Coordinator(coordinator::Args),
     /// Run a local NEAR chain with the OutLayer contract deployed (nearcore's VM).
@@ -77,7 +80,8 @@ impl Command {
             | Self::Near(_)
             | Self::Request(_)
             | Self::Build(_)
-            | Self::Status(_) => "warn",
+            | Self::Status(_)
+            | Self::Bench(_) => "warn",
         }
     }
 }
@@ -122,6 +126,11 @@ fn main() -> ExitCode {
             Command::Keystore(args) => keystore::main(args).await,
             Command::Secrets(args) => secrets::main(args).await,
             Command::Coordinator(args) => Ok(coordinator::run(args).await),
+            // Measures on its own runtime and threads, off this one.
+            Command::Bench(args) => tokio::task::spawn_blocking(move || bench::main(args))
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r),
             #[cfg(feature = "local-chain")]
             Command::Devchain(args) => devchain::main(args).await,
             Command::Near(args) => near::main(args).await,

@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+mod bench;
 mod classify;
 mod clocks;
 mod config;
@@ -36,6 +37,7 @@ mod wasi_p1;
 mod wasmi_engine;
 mod wasmtime_engine;
 
+pub use bench::{BenchError, BenchOptions, BenchReport};
 pub use config::RuntimeConfig;
 pub use execution::{DEFAULT_MAX_OUTPUT_BYTES, Execution, ExecutionType, P1Engine};
 pub use http::{HttpPolicy, is_blocked_address};

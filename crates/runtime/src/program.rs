@@ -22,9 +22,9 @@ pub(crate) enum Compiled {
 
 /// A validated, compiled program. Cheap to share across threads.
 pub struct Program {
-    sha256: [u8; 32],
+    pub(crate) sha256: [u8; 32],
     pub(crate) compiled: Compiled,
-    compile_time: Duration,
+    pub(crate) compile_time: Duration,
 }
 
 impl Program {

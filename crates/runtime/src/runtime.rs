@@ -24,12 +24,12 @@ pub struct SetupError(String);
 /// Cheap to clone; all clones share engines, cache and concurrency limit.
 #[derive(Clone)]
 pub struct Runtime {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    config: RuntimeConfig,
-    wasmtime: WasmtimeEngine,
+pub(crate) struct Inner {
+    pub(crate) config: RuntimeConfig,
+    pub(crate) wasmtime: WasmtimeEngine,
     wasmi: WasmiEngine,
     cache: ProgramCache,
     slots: Arc<Semaphore>,
@@ -112,40 +112,40 @@ impl Runtime {
         }
     }
 
-    /// Runs a loaded program. Waits for a free slot first.
+    /// Runs a loaded program. Waits for a free slot first, then runs it on
+    /// a blocking thread: guest code never stalls the async workers, and
+    /// host waits (sleeps, HTTP) still run on tokio.
     pub async fn run(&self, program: &Arc<Program>, execution: Execution) -> Outcome {
+        let Ok(_slot) = self.inner.slots.clone().acquire_owned().await else {
+            return Outcome::failed(Failure::new(ErrorKind::Trap, "runtime is shutting down"));
+        };
+        let runtime = self.clone();
+        let program = program.clone();
+        tokio::task::spawn_blocking(move || runtime.run_blocking(&program, execution))
+            .await
+            .unwrap_or_else(|join| Outcome::failed(internal(join)))
+    }
+
+    /// Runs a loaded program on this thread until it ends. The caller holds
+    /// one of the runtime's `max_concurrent_executions` slots (the instance
+    /// pool has that many) and calls from a thread that may block with a
+    /// tokio runtime entered, as [`Runtime::run`] does on its blocking thread.
+    pub fn run_blocking(&self, program: &Program, execution: Execution) -> Outcome {
+        // The guest's clock starts here, not while it waited for a slot.
         let guest = match Guest::new(&execution) {
             Ok(guest) => guest,
             Err(failure) => return Outcome::failed(failure),
         };
-        let Ok(_slot) = self.inner.slots.clone().acquire_owned().await else {
-            return Outcome::failed(Failure::new(ErrorKind::Trap, "runtime is shutting down"));
-        };
-        // The guest's clock starts when it gets a slot, not while queued.
-        let guest = Guest {
-            started: std::time::Instant::now(),
-            deadline: std::time::Instant::now() + execution.deadline(),
-            ..guest
-        };
-        let inner = self.inner.clone();
-        let program = program.clone();
-        let handle = tokio::runtime::Handle::current();
-        // Each execution owns a blocking thread: guest code never stalls the
-        // async workers, and host waits (sleeps, HTTP) still run on tokio.
-        let run = tokio::task::spawn_blocking(move || {
-            let config = &inner.config;
-            match &program.compiled {
-                Compiled::WasmtimeModule(pre) => {
-                    handle.block_on(wasmtime_engine::run_module(pre, config, &execution, guest))
-                }
-                Compiled::WasmtimeComponent(pre) => handle.block_on(
-                    wasmtime_engine::run_component(pre, config, &execution, guest),
-                ),
-                Compiled::WasmiModule(module) => inner.wasmi.run(module, config, &execution, guest),
-            }
-        });
-        run.await
-            .unwrap_or_else(|join| Outcome::failed(internal(join)))
+        let inner = &self.inner;
+        let config = &inner.config;
+        match &program.compiled {
+            Compiled::WasmtimeModule(pre) => tokio::runtime::Handle::current()
+                .block_on(wasmtime_engine::run_module(pre, config, &execution, guest)),
+            Compiled::WasmtimeComponent(pre) => tokio::runtime::Handle::current().block_on(
+                wasmtime_engine::run_component(pre, config, &execution, guest),
+            ),
+            Compiled::WasmiModule(module) => inner.wasmi.run(module, config, &execution, guest),
+        }
     }
 }
 
