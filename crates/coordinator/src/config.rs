@@ -92,6 +92,26 @@ pub struct Config {
         default_value_t = 120_000
     )]
     pub monitor_max_lag_ms: u64,
+    /// Serve this built dashboard (`dashboard/dist`) at `/dashboard/`, with
+    /// a `config.json` from the flags below (no development accounts).
+    #[arg(
+        long,
+        env = "COORDINATOR_DASHBOARD_DIR",
+        requires_all = ["public_url", "dashboard_rpc_url", "dashboard_contract_id"]
+    )]
+    pub dashboard_dir: Option<PathBuf>,
+    /// This coordinator's URL as browsers reach it (e.g. behind its proxy).
+    #[arg(long, env = "COORDINATOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The NEAR network the dashboard signs on (with a wallet).
+    #[arg(long, env = "COORDINATOR_DASHBOARD_NETWORK", default_value = "testnet", value_parser = ["testnet", "mainnet"])]
+    pub dashboard_network: String,
+    /// The NEAR RPC the dashboard reads the chain from (it must answer CORS).
+    #[arg(long, env = "COORDINATOR_DASHBOARD_RPC_URL")]
+    pub dashboard_rpc_url: Option<String>,
+    /// The OutLayer contract the dashboard shows.
+    #[arg(long, env = "COORDINATOR_DASHBOARD_CONTRACT_ID")]
+    pub dashboard_contract_id: Option<String>,
 }
 
 impl Config {

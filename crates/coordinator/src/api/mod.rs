@@ -1,6 +1,7 @@
 //! The HTTP API: the router, the caller identification and rate-limit layer,
 //! and extractors that turn every malformed input into a 4xx with a message.
 
+mod dashboard;
 mod extract;
 mod public;
 mod worker;
@@ -70,6 +71,7 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
     Router::new()
         .merge(worker::router(coordinator.config.max_artifact_bytes))
         .merge(public::router())
+        .merge(dashboard::router(&coordinator.config))
         .fallback(outlayer_http::no_such_route)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
