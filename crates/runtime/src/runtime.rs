@@ -114,11 +114,22 @@ impl Runtime {
 
     /// Runs a loaded program. Waits for a free slot first, then runs it on
     /// a blocking thread: guest code never stalls the async workers, and
-    /// host waits (sleeps, HTTP) still run on tokio.
+    /// host waits (sleeps, HTTP) still run on tokio. On a multi-threaded
+    /// runtime that thread is the caller's own (`block_in_place`): other
+    /// futures polled by the same task (a `select!` or `join!` beside this
+    /// one) wait until the execution ends, so run those as their own tasks.
     pub async fn run(&self, program: &Arc<Program>, execution: Execution) -> Outcome {
         let Ok(_slot) = self.inner.slots.clone().acquire_owned().await else {
             return Outcome::failed(Failure::new(ErrorKind::Trap, "runtime is shutting down"));
         };
+        // On a multi-threaded runtime this thread becomes the blocking one
+        // (its other tasks move to another worker): no hop to the blocking
+        // pool and back. A current-thread runtime cannot do that.
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return tokio::task::block_in_place(|| self.run_blocking(program, execution));
+        }
         let runtime = self.clone();
         let program = program.clone();
         tokio::task::spawn_blocking(move || runtime.run_blocking(&program, execution))
