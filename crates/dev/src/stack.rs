@@ -375,23 +375,11 @@ fn random_hex() -> String {
     hex::encode(bytes)
 }
 
-/// The contract wasm the local chain deploys: `OUTLAYER_CONTRACT_WASM`, or
-/// the one `scripts/build-contract` leaves in this checkout. Named here, not
-/// left to the chain binary's default, because that binary may have been
-/// built from another checkout sharing the target directory.
-pub(crate) fn contract_wasm() -> PathBuf {
-    match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
-        Some(path) => PathBuf::from(path),
-        None => {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contract/res/outlayer_contract.wasm")
-        }
-    }
-}
-
 /// Starts the local chain (in this process, on its own runtime) with the
 /// contract initialised.
 async fn start_chain(args: &DevArgs) -> anyhow::Result<outlayer_devchain::Running> {
-    let contract_wasm = contract_wasm();
+    // This checkout's wasm (or `OUTLAYER_CONTRACT_WASM`): one rule, the chain's.
+    let contract_wasm = outlayer_devchain::contract_wasm_path();
     let wasm = std::fs::read(&contract_wasm).with_context(|| {
         format!(
             "the contract is not built ({}): run scripts/build-contract",

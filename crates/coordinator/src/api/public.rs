@@ -73,30 +73,55 @@ struct JobsQuery {
 
 const MAX_PAGE: u64 = 500;
 
+/// One page of a listing: `limit` rows (1 to the listing's maximum, 50 by
+/// default) from `offset`. The store is asked for one row more, which
+/// tells whether a next page exists.
+struct Page {
+    limit: u64,
+    offset: u64,
+}
+
+impl Page {
+    fn parse(limit: Option<u64>, offset: Option<u64>, max: u64) -> Result<Self> {
+        let limit = limit.unwrap_or(50);
+        if limit == 0 || limit > max {
+            return Err(Error::BadRequest(format!("limit must be 1-{max}")));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset > i64::MAX as u64 / 2 {
+            return Err(Error::BadRequest("offset out of range".into()));
+        }
+        Ok(Self { limit, offset })
+    }
+
+    /// Rows to ask the store for.
+    fn fetch(&self) -> u64 {
+        self.limit + 1
+    }
+
+    /// Keeps this page's rows; the next page's offset when there is one.
+    fn finish<T>(&self, rows: &mut Vec<T>) -> Option<u64> {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        more.then_some(self.offset + self.limit)
+    }
+}
+
 async fn jobs(
     State(c): State<Arc<Coordinator>>,
     ApiQuery(query): ApiQuery<JobsQuery>,
 ) -> Result<Json<JobsPage>> {
-    let limit = query.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(Error::BadRequest(format!("limit must be 1-{MAX_PAGE}")));
-    }
-    let offset = query.offset.unwrap_or(0);
-    if offset > i64::MAX as u64 / 2 {
-        return Err(Error::BadRequest("offset out of range".into()));
-    }
+    let page = Page::parse(query.limit, query.offset, MAX_PAGE)?;
     let filter = JobFilter {
         state: query.state,
         job_type: query.job_type,
         request_id: query.request_id,
-        limit: limit + 1,
-        offset,
+        limit: page.fetch(),
+        offset: page.offset,
     };
     let mut jobs = c.store.list_jobs(&filter).await?;
-    let more = jobs.len() as u64 > limit;
-    jobs.truncate(limit as usize);
     Ok(Json(JobsPage {
-        next_offset: more.then_some(offset + limit),
+        next_offset: page.finish(&mut jobs),
         jobs,
     }))
 }
@@ -120,16 +145,7 @@ async fn requests(
     State(c): State<Arc<Coordinator>>,
     ApiQuery(query): ApiQuery<RequestsQuery>,
 ) -> Result<Json<RequestsPage>> {
-    let limit = query.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_REQUESTS_PAGE {
-        return Err(Error::BadRequest(format!(
-            "limit must be 1-{MAX_REQUESTS_PAGE}"
-        )));
-    }
-    let offset = query.offset.unwrap_or(0);
-    if offset > i64::MAX as u64 / 2 {
-        return Err(Error::BadRequest("offset out of range".into()));
-    }
+    let page = Page::parse(query.limit, query.offset, MAX_REQUESTS_PAGE)?;
     if let Some(account) = &query.account
         && account.parse::<outlayer_types::AccountId>().is_err()
     {
@@ -150,14 +166,12 @@ async fn requests(
         account: query.account,
         status: query.status,
         source: query.source,
-        limit: limit + 1,
-        offset,
+        limit: page.fetch(),
+        offset: page.offset,
     };
     let mut requests = c.store.list_requests(&filter).await?;
-    let more = requests.len() as u64 > limit;
-    requests.truncate(limit as usize);
     Ok(Json(RequestsPage {
-        next_offset: more.then_some(offset + limit),
+        next_offset: page.finish(&mut requests),
         requests,
     }))
 }
