@@ -262,8 +262,9 @@ impl Chain {
             .is_some_and(|o| o.block_hash != CryptoHash::default())
     }
 
-    /// Produces the next block: includes pooled transactions, times out
-    /// expired yields and executes every receipt due.
+    /// Produces the next block: includes pooled transactions, executes every
+    /// receipt due, then times out expired yields (their callbacks run in the
+    /// next block).
     pub fn produce_block(&mut self) -> &Block {
         let prev = self.head().clone();
         let height = prev.height + 1;
@@ -303,17 +304,35 @@ impl Chain {
             due.push(receipt);
         }
         due.append(&mut self.incoming);
-        // Yields whose time is up resume with a failure, in this block.
+        for receipt in due {
+            self.apply_receipt(receipt, &mut block);
+        }
+        self.time_out_yields(height);
+        self.block_heights.insert(block.hash, block.height);
+        self.blocks.push(block);
+        self.head()
+    }
+
+    /// nearcore's `resolve_promise_yield_timeouts` (runtime/runtime/src/lib.rs),
+    /// run after the chunk's receipts: every yield whose `expires_at` (its
+    /// creation height + `yield_timeout_length_in_blocks`, set by
+    /// `enqueue_promise_yield_timeout` in `apply_action_receipt`) is at or below
+    /// this height and is still unresolved gets a `PromiseResume` receipt with
+    /// no data. The receipt is forwarded like any outgoing receipt
+    /// (`receipt_sink.forward_or_buffer_receipt`), so the callback runs in the
+    /// next block: created at H, timed out at H + 200, callback at H + 201.
+    /// A yield resumed in this block was removed by its resume and gets none.
+    fn time_out_yields(&mut self, height: u64) {
         let mut expired: Vec<(CryptoHash, PendingYield)> = self
             .yields
             .iter()
             .filter(|(_, y)| y.expires_at_height <= height)
             .map(|(id, y)| (*id, y.clone()))
             .collect();
-        expired.sort_by_key(|(id, _)| *id);
+        expired.sort_by_key(|(id, y)| (y.expires_at_height, *id));
         for (data_id, pending) in expired {
             self.yields.remove(&data_id);
-            due.push(Receipt {
+            self.incoming.push(Receipt {
                 id: derive_id(&data_id, u64::MAX),
                 predecessor_id: pending.account_id.clone(),
                 receiver_id: pending.account_id.clone(),
@@ -325,13 +344,6 @@ impl Chain {
                 },
             });
         }
-
-        for receipt in due {
-            self.apply_receipt(receipt, &mut block);
-        }
-        self.block_heights.insert(block.hash, block.height);
-        self.blocks.push(block);
-        self.head()
     }
 
     /// Routes a receipt: data feeds its waiting receipt, an action receipt

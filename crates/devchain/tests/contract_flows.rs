@@ -103,16 +103,36 @@ fn an_unanswered_request_times_out_after_the_yield_window() {
     let alice_before = local.user_balance("alice");
     let request = local.send("alice", "request_execution", request_args(), PAID, 300);
     let window = local.chain.config.yield_timeout_blocks;
-    assert_eq!(window, 200, "nearcore's protocol value");
-    for _ in 1..window {
+    assert_eq!(
+        window, 200,
+        "yield_timeout_length_in_blocks of nearcore's protocol 88"
+    );
+    // The yield was created in the block that ran `request_execution`.
+    let created = local.chain.head().height;
+    // nearcore times the yield out at created + 200 (`expires_at <= height` in
+    // `resolve_promise_yield_timeouts`) and forwards the resume receipt, which
+    // runs in the next block: the callback is at created + 201.
+    for _ in 0..window {
         local.chain.produce_block();
     }
+    assert_eq!(local.chain.head().height, created + 200);
+    let completed = |local: &Local| {
+        local
+            .logs(&request)
+            .iter()
+            .any(|l| l.contains("\"execution_completed\""))
+    };
+    assert!(
+        !completed(&local),
+        "the timeout resume is produced at +200 and has not run yet"
+    );
     assert_eq!(
         local.chain.final_status(&request),
-        Some(FinalStatus::Started),
-        "one block early"
+        Some(FinalStatus::Started)
     );
     local.chain.produce_block();
+    assert_eq!(local.chain.head().height, created + 201);
+    assert!(completed(&local), "the callback runs at +201");
     assert_eq!(
         local.settle(&request),
         FinalStatus::Success(b"null".to_vec())
