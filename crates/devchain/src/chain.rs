@@ -21,7 +21,10 @@ use crate::receipt::{ActionReceipt, Receipt, ReceiptKind};
 use crate::state::State;
 use crate::transaction::Admission;
 
-/// nearcore's minimum gas price, in yoctoNEAR per gas.
+/// The block gas price, in yoctoNEAR per gas: the `min_gas_price` of
+/// nearcore's testnet and mainnet genesis, which an unloaded chain stays at.
+/// Gas is burnt at this price; the gas a receipt carries is bought at
+/// `max(GAS_PRICE, min_gas_purchase_price)` (see [`crate::transaction::tx_cost`]).
 pub const GAS_PRICE: u128 = 100_000_000;
 
 #[derive(Clone, Debug)]
@@ -186,6 +189,7 @@ impl Chain {
             state: &self.state,
             fees: &self.runtime.fees,
             gas_price: GAS_PRICE,
+            min_gas_purchase_price: self.runtime.min_gas_purchase_price.as_yoctonear(),
             max_prepaid_gas: self
                 .runtime
                 .wasm_config
@@ -213,7 +217,7 @@ impl Chain {
                 allowance.as_yoctonear() - cost.total,
             );
         }
-        let conversion_tokens = u128::from(cost.conversion_gas) * GAS_PRICE;
+        let conversion_tokens = cost.burnt;
         self.total_burnt += conversion_tokens;
         let receipt = Receipt {
             id: derive_id(&hash, 0),
@@ -223,7 +227,7 @@ impl Chain {
             kind: ReceiptKind::Action(ActionReceipt {
                 signer_id: signer_id.clone(),
                 signer_public_key: tx.public_key().clone(),
-                gas_price: GAS_PRICE,
+                gas_price: cost.receipt_gas_price,
                 output_data_receivers: vec![],
                 input_data_ids: vec![],
                 actions: tx.actions().to_vec(),
@@ -405,8 +409,9 @@ impl Chain {
         };
         block.receipts.push(receipt.id);
         block.gas_burnt += outcome.gas_burnt;
-        block.tokens_burnt += outcome.tokens_burnt;
-        self.total_burnt += outcome.tokens_burnt;
+        // The contract's reward is out of what the outcome reports burnt.
+        block.tokens_burnt += outcome.tokens_burnt - result.reward;
+        self.total_burnt += outcome.tokens_burnt - result.reward;
         if let Some(tx) = self.transactions.get_mut(&receipt.origin_tx) {
             tx.receipts.push(receipt.id);
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use near_crypto::PublicKey;
-use near_primitives::account::AccessKey;
+use near_primitives::account::{AccessKey, AccessKeyPermission};
 use near_primitives::action::Action;
 use near_primitives::errors::{ActionError, ActionErrorKind, FunctionCallError, TxExecutionError};
 use near_primitives::hash::CryptoHash;
@@ -28,7 +28,11 @@ pub struct Executed {
     pub logs: Vec<String>,
     pub new_receipts: Vec<Receipt>,
     pub gas_burnt: u64,
+    /// The outcome's `tokens_burnt`: gas at the burn price, the refund
+    /// penalty and the account creation charge.
     pub tokens_burnt: u128,
+    /// Of `tokens_burnt`, what went to the contract as its burnt-gas reward.
+    pub reward: u128,
     pub status: ExecutionStatusView,
 }
 
@@ -61,22 +65,29 @@ pub fn execute(chain: &mut Chain, receipt: &Receipt, block: &Block) -> Executed 
             _ => PromiseResult::Failed,
         })
         .collect();
-    let is_refund = action.signer_id == system_account();
-    let exec_gas = if is_refund {
-        0
+    // Refunds come from `system` and cost no gas (nearcore: "If the receipt is
+    // a refund, then we consider it free without burnt gas").
+    let is_refund = receipt.predecessor_id == system_account();
+    // nearcore's `apply_action_receipt` burns the new receipt's execution fee
+    // up front and each action's execution fee as `apply_action` reaches it
+    // (`exec_fee`); an action after a failed one is never reached, so its fee
+    // is refunded with the rest.
+    let (receipt_exec_gas, action_exec_gas): (u64, Vec<u64>) = if is_refund {
+        (0, vec![0; action.actions.len()])
     } else {
         let sir = receipt.predecessor_id == receipt.receiver_id;
         let fees = &chain.runtime.fees;
-        let base = fees
-            .fee(near_parameters::ActionCosts::new_action_receipt)
-            .exec_fee()
-            .gas
-            .as_gas();
-        base + action
-            .actions
-            .iter()
-            .map(|a| action_fees(fees, a, sir).1)
-            .sum::<u64>()
+        (
+            fees.fee(near_parameters::ActionCosts::new_action_receipt)
+                .exec_fee()
+                .gas
+                .as_gas(),
+            action
+                .actions
+                .iter()
+                .map(|a| action_fees(fees, a, sir).1)
+                .collect(),
+        )
     };
     let refund_to = action
         .refund_to
@@ -115,7 +126,9 @@ pub fn execute(chain: &mut Chain, receipt: &Receipt, block: &Block) -> Executed 
         returned: None,
     };
     let mut result = Ok(());
+    let mut applied = 0;
     for (index, a) in action.actions.iter().enumerate() {
+        applied = index + 1;
         if let Err(kind) = apply_action(chain, receipt, a, &site, &promise_results, &mut work) {
             result = Err(ActionError {
                 index: Some(index as u64),
@@ -146,47 +159,156 @@ pub fn execute(chain: &mut Chain, receipt: &Receipt, block: &Block) -> Executed 
             _ => 0,
         })
         .sum();
-    let gas_burnt = exec_gas + work.vm_burnt;
-    let gas_price = action.gas_price;
+    let prepaid_exec_gas = receipt_exec_gas + action_exec_gas.iter().sum::<u64>();
+    let exec_gas_burnt = receipt_exec_gas + action_exec_gas[..applied].iter().sum::<u64>();
+    let gas_burnt = exec_gas_burnt + work.vm_burnt;
+    let gas = Gas {
+        purchase_price: action.gas_price,
+        // nearcore (`AccountCostIncrease`, protocol 85): burnt at the lower of
+        // the price it was bought at and the block's.
+        burn_price: action.gas_price.min(crate::chain::GAS_PRICE),
+        burnt: gas_burnt,
+    };
     let mut new_receipts = Vec::new();
-    let status = match result {
+    let created_account = result.is_ok() && work.created;
+    let (status, gross_refund) = match result {
         Ok(()) => {
             let status = commit(chain, receipt, action, block, &mut work, &mut new_receipts);
-            let unused = prepaid.saturating_sub(work.vm_used);
-            push_refund(
-                &mut new_receipts,
-                receipt,
-                &action.signer_id,
-                u128::from(unused) * gas_price,
-                is_refund,
-            );
-            status
+            // Success: what was not used, by this receipt or the ones it made.
+            let used = exec_gas_burnt + work.vm_used;
+            (status, (prepaid + prepaid_exec_gas).saturating_sub(used))
         }
         Err(error) => {
             let deposit: u128 = action.actions.iter().map(action_deposit).sum();
             push_refund(&mut new_receipts, receipt, &refund_to, deposit, is_refund);
-            let unused = prepaid.saturating_sub(work.vm_burnt);
-            push_refund(
-                &mut new_receipts,
-                receipt,
-                &action.signer_id,
-                u128::from(unused) * gas_price,
-                is_refund,
-            );
             // Whoever waits for this receipt's result learns it failed.
             for (index, (data_id, receiver)) in action.output_data_receivers.iter().enumerate() {
                 new_receipts.push(data_receipt(receipt, index, *data_id, receiver, None));
             }
-            ExecutionStatusView::Failure(TxExecutionError::ActionError(error))
+            // Failure: everything not burnt (the receipts it made are dropped).
+            let status = ExecutionStatusView::Failure(TxExecutionError::ActionError(error));
+            (
+                status,
+                (prepaid + prepaid_exec_gas).saturating_sub(gas_burnt),
+            )
         }
     };
+    let mut tokens_burnt = u128::from(gas.burnt) * gas.burn_price;
+    let mut reward = 0;
+    if !is_refund {
+        let refund = gas_refund(&chain.runtime, &gas, gross_refund, created_account);
+        tokens_burnt += refund.penalty + refund.create_account_charge;
+        push_gas_refund(&mut new_receipts, receipt, action, refund.amount);
+        reward = contract_reward(chain, &receipt.receiver_id, &gas, work.vm_burnt);
+    }
     Executed {
         logs: work.logs,
         new_receipts,
         gas_burnt,
-        tokens_burnt: u128::from(gas_burnt) * gas_price,
+        tokens_burnt,
+        reward,
         status,
     }
+}
+
+/// The gas of one receipt: bought at `purchase_price` (the receipt's
+/// `gas_price`), `burnt` at `burn_price`.
+struct Gas {
+    purchase_price: u128,
+    burn_price: u128,
+    burnt: u64,
+}
+
+/// What the signer gets back for a receipt's gas, and what is kept.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct GasRefund {
+    /// yoctoNEAR refunded to the signer.
+    pub amount: u128,
+    /// NEP-536's refund penalty, burnt.
+    pub penalty: u128,
+    /// The part of `account_creation_charge` not already burnt as gas, burnt.
+    pub create_account_charge: u128,
+}
+
+/// nearcore's `Runtime::refund_unspent_gas_and_deposits`
+/// (runtime/runtime/src/lib.rs), gas part, at protocol ≥ 85:
+/// - the gross refund (prepaid gas + prepaid execution fees − gas used, or
+///   − gas burnt when the receipt failed) is returned at the purchase price,
+///   less NEP-536's penalty `gas_penalty_for_gas_refund(gross)` =
+///   `min(gross, max(gross × gas_refund_penalty, min_gas_refund_penalty))`
+///   (core/parameters/src/cost.rs) priced at the burn price;
+/// - the gas burnt is returned at the difference between the purchase and the
+///   burn price (`price_surplus`);
+/// - when the receipt created an account, `account_creation_charge` less what
+///   the `create_account` execution fee already burnt is kept out of that
+///   surplus (at most all of it) and burnt.
+fn gas_refund(
+    runtime: &near_parameters::RuntimeConfig,
+    gas: &Gas,
+    gross: u64,
+    created_account: bool,
+) -> GasRefund {
+    let fees = &runtime.fees;
+    let penalty_gas = fees
+        .gas_penalty_for_gas_refund(near_primitives::types::Gas::from_gas(gross))
+        .as_gas();
+    let penalty = u128::from(penalty_gas) * gas.burn_price;
+    let unused = (u128::from(gross) * gas.purchase_price).saturating_sub(penalty);
+    let mut surplus = gas.purchase_price.saturating_sub(gas.burn_price) * u128::from(gas.burnt);
+    let mut create_account_charge = 0;
+    if created_account {
+        let create_account_exec = fees
+            .fee(near_parameters::ActionCosts::create_account)
+            .exec_fee()
+            .gas
+            .as_gas();
+        let already_burnt = u128::from(create_account_exec) * gas.burn_price;
+        let to_charge = runtime
+            .account_creation_charge
+            .as_yoctonear()
+            .saturating_sub(already_burnt);
+        create_account_charge = to_charge.min(surplus);
+        surplus -= create_account_charge;
+    }
+    GasRefund {
+        amount: unused + surplus,
+        penalty,
+        create_account_charge,
+    }
+}
+
+/// nearcore's burnt-gas reward (`apply_action_receipt`, after the refunds):
+/// `gas_burnt_for_function_call × burnt_gas_reward` at the burn price is
+/// credited to the receiver if it still exists, out of what was burnt (the
+/// outcome's `tokens_burnt` is not reduced). `burnt_gas_reward` is 0/1 since
+/// protocol 87 (`RemoveGasRewards`, 87.yaml), 3/10 before.
+fn contract_reward(chain: &mut Chain, receiver: &AccountId, gas: &Gas, vm_burnt: u64) -> u128 {
+    let ratio = chain.runtime.fees.burnt_gas_reward;
+    let reward_gas = u128::from(vm_burnt) * (*ratio.numer() as u128) / (*ratio.denom() as u128);
+    let reward = reward_gas * gas.burn_price;
+    match chain.state.accounts.get_mut(receiver) {
+        Some(account) if reward > 0 => {
+            account.amount += reward;
+            reward
+        }
+        _ => 0,
+    }
+}
+
+/// A gas refund: to the signer, naming the signer's key so a function-call
+/// key's allowance gets the refund back (nearcore's `Receipt::new_gas_refund`
+/// and `try_refund_allowance`).
+fn push_gas_refund(out: &mut Vec<Receipt>, parent: &Receipt, action: &ActionReceipt, amount: u128) {
+    if amount == 0 || action.signer_id == system_account() {
+        return;
+    }
+    let id = derive_id(&parent.id, 1_000_000 + out.len() as u64);
+    let mut refund = Receipt::refund(id, parent.origin_tx, action.signer_id.clone(), amount);
+    if let ReceiptKind::Action(a) = &mut refund.kind {
+        a.signer_id = action.signer_id.clone();
+        a.signer_public_key = action.signer_public_key.clone();
+    }
+    out.push(refund);
 }
 
 fn push_refund(
@@ -406,7 +528,20 @@ fn apply_action(
         });
     };
     match action {
-        Action::Transfer(t) => account.amount += t.deposit.as_yoctonear(),
+        Action::Transfer(t) => {
+            account.amount += t.deposit.as_yoctonear();
+            // A gas refund gives a function-call key its allowance back
+            // (nearcore's `try_refund_allowance`, runtime/runtime/src/actions.rs).
+            if let ReceiptKind::Action(a) = &receipt.kind
+                && receipt.predecessor_id == system_account()
+                && a.signer_id == *account_id
+                && let Some(key) = work.keys.get_mut(&a.signer_public_key)
+                && let AccessKeyPermission::FunctionCall(p) = &mut key.permission
+                && let Some(allowance) = &mut p.allowance
+            {
+                *allowance = allowance.saturating_add(t.deposit);
+            }
+        }
         Action::DeployContract(d) => {
             if !actor_is_owner {
                 return Err(not_owner());

@@ -17,17 +17,25 @@ pub const NONCE_RANGE_MULTIPLIER: u64 = 1_000_000;
 /// Blocks for which a transaction's `block_hash` stays valid (testnet's value).
 pub const TRANSACTION_VALIDITY_BLOCKS: u64 = 86_400;
 
-/// What a valid transaction costs its signer.
+/// What a valid transaction costs its signer, as nearcore's `tx_cost`
+/// (`runtime/runtime/src/config.rs`, `calculate_tx_cost`) splits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxCost {
-    /// Gas burnt turning the transaction into a receipt.
+    /// Gas burnt turning the transaction into a receipt (the send fees).
     pub conversion_gas: u64,
     /// Gas prepaid for the receipt's execution fees.
     pub exec_gas: u64,
     /// Gas attached to function calls.
     pub prepaid_gas: u64,
     pub deposit: u128,
-    /// Everything above in yoctoNEAR at the transaction's gas price.
+    /// The price at which the receipt's gas (`exec_gas + prepaid_gas`) is
+    /// bought: `max(gas_price, min_gas_purchase_price)`. The receipt carries
+    /// it as its `gas_price`; what is burnt at a lower price comes back.
+    pub receipt_gas_price: u128,
+    /// `conversion_gas` at the block's gas price, burnt at once.
+    pub burnt: u128,
+    /// `burnt` + the receipt's gas at `receipt_gas_price` + `deposit`: what
+    /// the signer must have (and a function-call key's allowance cover).
     pub total: u128,
 }
 
@@ -81,9 +89,16 @@ pub fn action_deposit(action: &Action) -> u128 {
     }
 }
 
+/// nearcore's `tx_cost`: the send fees are burnt at the block's gas price;
+/// the gas the receipt will use (its execution fees and the gas attached to
+/// calls) is bought at `max(gas_price, min_gas_purchase_price)` (NEP-536's
+/// purchase price, 10⁹ yoctoNEAR per gas since protocol 85), so a call with
+/// 300 Tgas attached needs 0.3 NEAR available even though, at a gas price of
+/// 10⁸, only what it burns (at most 0.03 NEAR) is kept.
 pub fn tx_cost(
     fees: &RuntimeFeesConfig,
     gas_price: u128,
+    min_gas_purchase_price: u128,
     signer: &AccountId,
     receiver: &AccountId,
     actions: &[Action],
@@ -103,13 +118,17 @@ pub fn tx_cost(
         }
         deposit += action_deposit(action);
     }
-    let gas = u128::from(conversion_gas + exec_gas + prepaid_gas);
+    let receipt_gas_price = gas_price.max(min_gas_purchase_price);
+    let burnt = u128::from(conversion_gas) * gas_price;
+    let remaining = u128::from(exec_gas + prepaid_gas) * receipt_gas_price;
     TxCost {
         conversion_gas,
         exec_gas,
         prepaid_gas,
         deposit,
-        total: gas * gas_price + deposit,
+        receipt_gas_price,
+        burnt,
+        total: burnt + remaining + deposit,
     }
 }
 
@@ -161,6 +180,8 @@ pub struct Admission<'a> {
     pub state: &'a State,
     pub fees: &'a RuntimeFeesConfig,
     pub gas_price: u128,
+    /// `min_gas_purchase_price` of the runtime config.
+    pub min_gas_purchase_price: u128,
     pub max_prepaid_gas: u64,
     pub head_height: u64,
     /// Height of the block the transaction names, if the chain knows it.
@@ -211,6 +232,7 @@ impl Admission<'_> {
         let cost = tx_cost(
             self.fees,
             self.gas_price,
+            self.min_gas_purchase_price,
             signer_id,
             tx.receiver_id(),
             tx.actions(),
