@@ -11,15 +11,20 @@ use base64::Engine as _;
 use clap::ValueEnum;
 use outlayer_runtime::{
     ErrorKind, Execution, ExecutionType, HttpPolicy, Outcome, P1Engine, Randomness, Runtime,
-    RuntimeConfig, cap_output,
+    RuntimeConfig, Script, cap_output, default_js_engine_path,
 };
 use outlayer_types::{ExecutionOutput, MaxLimits, ResourceLimits, ResponseFormat};
 use serde_json::json;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The program: a WASI P1 module or a P2 component.
+    /// The program: a WASI P1 module, a P2 component, or a JavaScript file
+    /// (`.js` or `.mjs`, run on the QuickJS engine).
     wasm: PathBuf,
+    /// The JavaScript engine (`scripts/build-js-engine`); default:
+    /// `$OUTLAYER_JS_ENGINE`, beside this executable, or the build's output.
+    #[arg(long, value_name = "WASM")]
+    js_engine: Option<PathBuf>,
     /// Input (the program's stdin).
     #[arg(long, conflicts_with = "input_file")]
     input: Option<String>,
@@ -86,11 +91,24 @@ fn parse_seed(arg: &str) -> Result<[u8; 32], String> {
 }
 
 pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let wasm = std::fs::read(&args.wasm)
+    let program = std::fs::read(&args.wasm)
         .with_context(|| format!("cannot read {}", args.wasm.display()))?;
     let execution = execution_from(&args)?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
-    let outcome = runtime.execute(Arc::<[u8]>::from(wasm), execution).await;
+    let outcome = if is_script(&args.wasm) {
+        let script = Script {
+            name: args
+                .wasm
+                .file_name()
+                .map_or("program.js".into(), |n| n.to_string_lossy().into_owned()),
+            source: String::from_utf8(program)
+                .with_context(|| format!("{} is not UTF-8 text", args.wasm.display()))?,
+        };
+        let engine = load_js_engine(&runtime, args.js_engine.clone()).await?;
+        runtime.run_script(&engine, &script, execution).await
+    } else {
+        runtime.execute(Arc::<[u8]>::from(program), execution).await
+    };
     let outcome = cap_output(outcome, args.max_output_bytes);
 
     if args.json {
@@ -103,6 +121,29 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
         Some(f) if f.kind == ErrorKind::ReservedEnv => ExitCode::from(crate::USAGE_ERROR),
         Some(_) => ExitCode::FAILURE,
     })
+}
+
+fn is_script(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("js") || ext.eq_ignore_ascii_case("mjs"))
+}
+
+/// Reads and compiles the JavaScript engine (seconds the first time).
+pub(crate) async fn load_js_engine(
+    runtime: &Runtime,
+    path: Option<PathBuf>,
+) -> anyhow::Result<Arc<outlayer_runtime::Program>> {
+    let path = path.unwrap_or_else(default_js_engine_path);
+    let wasm = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read the JavaScript engine {} (build it with scripts/build-js-engine, or pass --js-engine)",
+            path.display()
+        )
+    })?;
+    let runtime = runtime.clone();
+    tokio::task::spawn_blocking(move || runtime.load_js_engine(&wasm))
+        .await?
+        .map_err(|f| anyhow::anyhow!("the JavaScript engine {}: {}", path.display(), f.message))
 }
 
 fn execution_from(args: &Args) -> anyhow::Result<Execution> {
@@ -139,6 +180,7 @@ fn execution_from(args: &Args) -> anyhow::Result<Execution> {
     }
     Ok(Execution {
         input,
+        args: Vec::new(),
         limits: ResourceLimits {
             max_instructions: args.max_instructions,
             max_memory_mb: args.max_memory_mb,

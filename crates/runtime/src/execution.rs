@@ -52,6 +52,9 @@ impl ExecutionType {
 pub struct Execution {
     /// The program's stdin.
     pub input: Vec<u8>,
+    /// Arguments after `argv[0]` (which is always `program`). Requests pass
+    /// none; the JavaScript engine gets its script here.
+    pub args: Vec<String>,
     pub limits: ResourceLimits,
     pub response_format: ResponseFormat,
     /// The on-chain context; when set, clocks report its block timestamp.
@@ -73,6 +76,7 @@ impl Default for Execution {
     fn default() -> Self {
         Self {
             input: Vec::new(),
+            args: Vec::new(),
             limits: ResourceLimits::default(),
             response_format: ResponseFormat::Text,
             context: None,

@@ -26,6 +26,7 @@ impl Execution {
         let limits = request.resource_limits;
         Self {
             input,
+            args: Vec::new(),
             limits,
             response_format: request.response_format,
             context: Some(request.context.clone()),

@@ -82,7 +82,9 @@ impl WasmiEngine {
         let state = WasmiState {
             stdin: execution.input.clone(),
             stdin_pos: 0,
-            args: vec![PROGRAM_NAME.to_owned()],
+            args: std::iter::once(PROGRAM_NAME.to_owned())
+                .chain(execution.args.iter().cloned())
+                .collect(),
             rng: execution.randomness.rng(Stream::Secure),
             limiter: MemoryLimiter::new(execution.max_memory_bytes(), config.max_table_elements),
             deadline_seconds: execution.limits.max_execution_seconds,

@@ -215,6 +215,7 @@ fn wasi_builder(execution: &Execution, guest: &Guest) -> WasiCtxBuilder {
         .stderr(guest.stderr.clone())
         .envs(&guest.env)
         .arg(PROGRAM_NAME)
+        .args(&execution.args)
         .secure_random(execution.randomness.rng(Stream::Secure))
         .insecure_random(execution.randomness.rng(Stream::Insecure))
         .insecure_random_seed(

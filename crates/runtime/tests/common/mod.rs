@@ -76,3 +76,58 @@ pub fn example(name: &str) -> Arc<[u8]> {
     let path = dir.join(format!("{name}.wasm"));
     Arc::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/outlayer/target")
+        })
+}
+
+/// The JavaScript engine, built by `scripts/build-js-engine` (once per test
+/// binary) and loaded into the shared runtime.
+pub fn js_engine() -> Arc<outlayer_runtime::Program> {
+    static ENGINE: OnceLock<Arc<outlayer_runtime::Program>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let status = std::process::Command::new(root.join("scripts/build-js-engine"))
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("scripts/build-js-engine runs");
+            assert!(status.success(), "scripts/build-js-engine failed");
+            let path = target_dir()
+                .join("js-engine")
+                .join(outlayer_runtime::JS_ENGINE_FILE);
+            let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            runtime().load_js_engine(&wasm).expect("the engine loads")
+        })
+        .clone()
+}
+
+/// A JavaScript example from `examples/js/`.
+pub fn js_example(name: &str) -> outlayer_runtime::Script {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/js")
+        .join(name);
+    outlayer_runtime::Script {
+        name: name.to_owned(),
+        source: std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    }
+}
+
+/// Inline code named `program.js`, as a request's inline script is.
+pub fn js(source: &str) -> outlayer_runtime::Script {
+    outlayer_runtime::Script {
+        name: "program.js".into(),
+        source: source.into(),
+    }
+}
+
+pub async fn run_js(source: &str, execution: Execution) -> Outcome {
+    runtime()
+        .run_script(&js_engine(), &js(source), execution)
+        .await
+}
