@@ -22,6 +22,10 @@ pub struct GenesisAccounts {
     pub operator: AccountId,
     /// Users for examples and tests.
     pub users: Vec<AccountId>,
+    /// More accounts, each with the balance given (tests that need exact
+    /// balances or top-level ids such as `alice.near`, which no transaction
+    /// can create without a registrar).
+    pub extra: Vec<(AccountId, u128)>,
 }
 
 impl Default for GenesisAccounts {
@@ -33,6 +37,7 @@ impl Default for GenesisAccounts {
             owner: id("owner.test.near"),
             operator: id("operator.test.near"),
             users: vec![id("alice.test.near"), id("bob.test.near")],
+            extra: vec![],
         }
     }
 }
@@ -42,11 +47,14 @@ impl GenesisAccounts {
         [&self.root, &self.contract, &self.owner, &self.operator]
             .into_iter()
             .chain(&self.users)
+            .chain(self.extra.iter().map(|(id, _)| id))
     }
 
     /// Starting balance of each account.
     pub fn balance(&self, id: &AccountId) -> u128 {
-        if *id == self.root {
+        if let Some((_, amount)) = self.extra.iter().find(|(extra, _)| extra == id) {
+            *amount
+        } else if *id == self.root {
             1_000_000 * ONE_NEAR
         } else {
             10_000 * ONE_NEAR

@@ -18,6 +18,7 @@ pub mod rpc;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod testing;
 pub mod transaction;
 pub mod views;
 pub mod vm;

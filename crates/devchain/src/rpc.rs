@@ -73,21 +73,41 @@ impl RpcError {
 }
 
 /// One JSON-RPC request; the id is echoed back.
-pub async fn handle(State(shared): State<Shared>, body: axum::body::Bytes) -> Json<Value> {
+pub async fn handle(
+    State(shared): State<Shared>,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, Json<Value>) {
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
             let error = RpcError::bad_request(format!("invalid JSON: {e}"));
-            return Json(json!({"jsonrpc": "2.0", "id": null, "error": error.0}));
+            return answer(json!({"jsonrpc": "2.0", "id": null, "error": error.0}));
         }
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let method = request.get("method").and_then(Value::as_str).unwrap_or("");
     let params = request.get("params").cloned().unwrap_or(Value::Null);
     match dispatch(&shared, method, params).await {
-        Ok(result) => Json(json!({"jsonrpc": "2.0", "id": id, "result": result})),
-        Err(error) => Json(json!({"jsonrpc": "2.0", "id": id, "error": error.0})),
+        Ok(result) => answer(json!({"jsonrpc": "2.0", "id": id, "result": result})),
+        Err(error) => answer(json!({"jsonrpc": "2.0", "id": id, "error": error.0})),
     }
+}
+
+/// nearcore's HTTP status for a JSON-RPC answer (`chain/jsonrpc/src/lib.rs`,
+/// `rpc_handler`): 400 for request validation errors, 408 for a handler's
+/// `TIMEOUT_ERROR`, 500 for internal errors, else 200.
+fn answer(body: Value) -> (axum::http::StatusCode, Json<Value>) {
+    use axum::http::StatusCode;
+    let error = &body["error"];
+    let status = match error["name"].as_str() {
+        Some("REQUEST_VALIDATION_ERROR") => StatusCode::BAD_REQUEST,
+        Some("HANDLER_ERROR") if error["cause"]["name"] == "TIMEOUT_ERROR" => {
+            StatusCode::REQUEST_TIMEOUT
+        }
+        Some("INTERNAL_ERROR") => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    };
+    (status, Json(body))
 }
 
 async fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<Value, RpcError> {

@@ -19,6 +19,10 @@ pub const ACCOUNT_BYTES: u64 = 100;
 pub const RECORD_EXTRA_BYTES: u64 = 40;
 /// yoctoNEAR locked per byte of state (nearcore's `storage_amount_per_byte`).
 pub const STORAGE_PRICE_PER_BYTE: u128 = 10_000_000_000_000_000_000;
+/// An account using at most this many bytes needs no balance for them
+/// (NEP-448 zero-balance accounts: `ZERO_BALANCE_ACCOUNT_STORAGE_LIMIT` in
+/// nearcore's `runtime/runtime/src/verifier.rs`).
+pub const ZERO_BALANCE_ACCOUNT_STORAGE_LIMIT: u64 = 770;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
@@ -44,9 +48,13 @@ impl Account {
         u128::from(self.storage_usage) * STORAGE_PRICE_PER_BYTE
     }
 
-    /// Whether the account still pays for its state.
+    /// Whether the account still pays for its state, as nearcore's
+    /// `check_storage_stake` decides: its balance and stake cover its bytes,
+    /// or it is a zero-balance account (at most 770 bytes: an account with a
+    /// few keys and no contract).
     pub fn covers_storage(&self) -> bool {
         self.amount.saturating_add(self.locked) >= self.storage_cost()
+            || self.storage_usage <= ZERO_BALANCE_ACCOUNT_STORAGE_LIMIT
     }
 }
 

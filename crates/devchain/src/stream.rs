@@ -155,7 +155,7 @@ pub async fn last_block(State(shared): State<Shared>) -> Response {
 /// `GET /status`, as nearcore serves it besides the `status` RPC method.
 pub async fn status(State(shared): State<Shared>) -> Response {
     let request = json!({"jsonrpc": "2.0", "id": "status", "method": "status", "params": []});
-    let Json(response) =
+    let (_, Json(response)) =
         crate::rpc::handle(State(shared), axum::body::Bytes::from(request.to_string())).await;
     Json(response["result"].clone()).into_response()
 }

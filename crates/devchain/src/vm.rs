@@ -116,9 +116,9 @@ pub(crate) fn function_call(
     work.logs.extend(outcome.logs.iter().cloned());
     if let Some(error) = &outcome.aborted {
         work.vm_used += outcome.burnt_gas.as_gas();
-        return Err(ActionErrorKind::FunctionCallError(
-            FunctionCallError::ExecutionError(error.to_string()),
-        ));
+        return Err(ActionErrorKind::FunctionCallError(function_call_error(
+            error,
+        )));
     }
     if let Some(feature) = ext.unsupported {
         work.vm_used += outcome.burnt_gas.as_gas();
@@ -176,6 +176,38 @@ pub(crate) fn function_call(
 }
 
 /// Runs a method in nearcore's VM; `Err` is a failure of the VM itself.
+/// The VM's error as nearcore records it in the outcome (`function_call_error`
+/// in `runtime/runtime/src/conversions.rs`): compilation and method errors
+/// keep their structure; traps and host errors (a contract's panic) become an
+/// `ExecutionError` with the error's text, link and loading errors one with
+/// the message.
+fn function_call_error(
+    error: &near_vm_runner::logic::errors::FunctionCallError,
+) -> FunctionCallError {
+    use near_primitives::errors::MethodResolveError as Resolve;
+    use near_vm_runner::logic::errors::{FunctionCallError as Vm, MethodResolveError};
+    match error {
+        Vm::MethodResolveError(e) => FunctionCallError::MethodResolveError(match e {
+            MethodResolveError::MethodEmptyName => Resolve::MethodEmptyName,
+            MethodResolveError::MethodNotFound => Resolve::MethodNotFound,
+            MethodResolveError::MethodInvalidSignature => Resolve::MethodInvalidSignature,
+        }),
+        // The two enums have one Borsh layout (nearcore converts field by field).
+        Vm::CompilationError(e) => borsh::to_vec(e)
+            .ok()
+            .and_then(|bytes| borsh::from_slice(&bytes).ok())
+            .map_or_else(
+                || FunctionCallError::ExecutionError(error.to_string()),
+                FunctionCallError::CompilationError,
+            ),
+        Vm::HostError(_) | Vm::WasmTrap(_) => FunctionCallError::ExecutionError(error.to_string()),
+        Vm::LinkError { msg } => FunctionCallError::ExecutionError(format!("Link Error: {msg}")),
+        Vm::LoadingError { msg } => {
+            FunctionCallError::ExecutionError(format!("Loading Error: {msg}"))
+        }
+    }
+}
+
 fn run_vm(
     chain: &Chain,
     code: &Arc<ContractCode>,

@@ -200,3 +200,76 @@ pub fn completed_event(logs: &[String]) -> Value {
     let event: Value = serde_json::from_str(line.strip_prefix("EVENT_JSON:").unwrap()).unwrap();
     event["data"][0].clone()
 }
+
+/// A running local chain for client tests over HTTP, with `extra` accounts
+/// (id, yoctoNEAR) at genesis and no OutLayer contract; blocks every
+/// `block_ms` milliseconds.
+pub async fn node(extra: &[(&str, u128)], block_ms: u64) -> outlayer_devchain::Running {
+    let accounts = GenesisAccounts {
+        extra: extra
+            .iter()
+            .map(|(id, amount)| (id.parse().unwrap(), *amount))
+            .collect(),
+        ..GenesisAccounts::default()
+    };
+    outlayer_devchain::spawn(outlayer_devchain::DevchainConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        block_interval: std::time::Duration::from_millis(block_ms),
+        accounts,
+        ..Default::default()
+    })
+    .await
+    .expect("the chain starts")
+}
+
+/// The production client's signer for a genesis account.
+pub fn node_signer(chain: &outlayer_devchain::Running, id: &str) -> outlayer_near_client::Signer {
+    let account: AccountId = id.parse().unwrap();
+    let key = chain.key(&account).expect("a genesis account");
+    outlayer_near_client::Signer::from_secret_key(id.parse().unwrap(), &key.to_string())
+        .expect("the key parses")
+}
+
+/// Deploys `code` on the signer's own account, through the client.
+pub async fn deploy(
+    rpc: &outlayer_near_client::NearRpc,
+    signer: &outlayer_near_client::Signer,
+    code: Vec<u8>,
+) {
+    let outcome = rpc
+        .sign_and_send_tx(
+            signer,
+            &signer.account_id,
+            vec![outlayer_near_client::Action::DeployContract { code }],
+            outlayer_near_client::TxExecutionStatus::Final,
+        )
+        .await
+        .expect("the deployment is accepted");
+    assert!(outcome.is_success(), "{outcome:?}");
+}
+
+/// Calls `method` of `contract` with raw argument bytes (the answers
+/// contract's `set` / `unset`), through the client.
+pub async fn call_raw(
+    rpc: &outlayer_near_client::NearRpc,
+    signer: &outlayer_near_client::Signer,
+    contract: &str,
+    method: &str,
+    args: Vec<u8>,
+) {
+    let outcome = rpc
+        .sign_and_send_tx(
+            signer,
+            &contract.parse().unwrap(),
+            vec![outlayer_near_client::Action::function_call(
+                method,
+                args,
+                30 * TGAS,
+                0,
+            )],
+            outlayer_near_client::TxExecutionStatus::Final,
+        )
+        .await
+        .expect("the call is accepted");
+    assert!(outcome.is_success(), "{outcome:?}");
+}
