@@ -294,3 +294,56 @@ async fn forward(State(up): State<Upstream>, body: Bytes) -> Response {
     )
         .into_response()
 }
+
+/// Runs a transaction of `actions` from `signer` (a genesis account) to
+/// `receiver` on a running chain, producing blocks until it has settled;
+/// panics unless it succeeded. For setting up a test's chain state.
+pub fn run_tx(
+    chain: &crate::Running,
+    signer: &str,
+    receiver: &str,
+    actions: Vec<near_primitives::action::Action>,
+) {
+    let signer_id: near_primitives::types::AccountId = signer.parse().expect("a valid signer id");
+    let receiver_id: near_primitives::types::AccountId =
+        receiver.parse().expect("a valid receiver id");
+    let key = chain.key(&signer_id).expect("a genesis account").clone();
+    let shared = &chain.shared;
+    let tx = crate::server::sign(&shared.chain(), &signer_id, &key, &receiver_id, actions);
+    let hash = shared.chain().submit(tx).expect("the transaction is valid");
+    for _ in 0..10 {
+        shared.produce_block();
+        let chain = shared.chain();
+        if chain.is_settled(&hash) {
+            let status = chain.final_status(&hash);
+            assert!(
+                matches!(status, Some(crate::FinalStatus::Success(_))),
+                "{status:?}"
+            );
+            return;
+        }
+    }
+    panic!("{hash} did not settle");
+}
+
+/// Calls `method` of `receiver` with raw argument bytes and 30 Tgas
+/// ([`run_tx`]).
+pub fn call_raw(chain: &crate::Running, signer: &str, receiver: &str, method: &str, args: Vec<u8>) {
+    let action = near_primitives::action::Action::FunctionCall(Box::new(
+        near_primitives::action::FunctionCallAction {
+            method_name: method.into(),
+            args,
+            gas: near_primitives::types::Gas::from_gas(30_000_000_000_000),
+            deposit: near_primitives::types::Balance::ZERO,
+        },
+    ));
+    run_tx(chain, signer, receiver, vec![action]);
+}
+
+/// Deploys `code` on `account` (a genesis account), by its own key ([`run_tx`]).
+pub fn deploy(chain: &crate::Running, account: &str, code: Vec<u8>) {
+    let action = near_primitives::action::Action::DeployContract(
+        near_primitives::action::DeployContractAction { code },
+    );
+    run_tx(chain, account, account, vec![action]);
+}

@@ -1,13 +1,14 @@
 //! Every access condition, true and false, evaluated by the keystore against
-//! a fake chain over HTTP; chain failures deny.
+//! the local chain over HTTP (balances at genesis, token contracts answering
+//! their views); chain failures deny.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::*;
+use outlayer_devchain::testing::{Answer, Availability};
 use outlayer_keystore::CheckLimits;
-use outlayer_near_client::fake::{Availability, ViewOutcome};
 use outlayer_types::{AccessCondition, Attestation, ComparisonOperator, LogicOperator, U128};
 use serde_json::json;
 
@@ -15,40 +16,39 @@ const NEAR: u128 = 10u128.pow(24);
 const SECRETS: &str = r#"{"API_KEY":"sk-conditions"}"#;
 
 /// alice: 20 NEAR, 150 FT, owns NFT "7"; bob: 1 NEAR, 5 FT, no NFT;
-/// carol: 50 NEAR, no FT balance.
+/// carol: 50 NEAR, no FT balance (balances from genesis, tokens stored in
+/// the token contracts by transactions).
 fn seed_chain(h: &Harness) {
-    h.chain.add_account("alice.near", 20 * NEAR);
-    h.chain.add_account("bob.near", NEAR);
-    h.chain.add_account("carol.near", 50 * NEAR);
-    h.chain.set_view("ft.near", "ft_balance_of", |args| {
-        let balance = match args["account_id"].as_str() {
-            Some("alice.near") => "150",
-            Some("bob.near") => "5",
-            _ => "0",
-        };
-        ViewOutcome::json(balance)
-    });
-    h.chain.set_view("nft.near", "nft_token", |args| {
-        match args["token_id"].as_str() {
-            Some("7") => ViewOutcome::json(
-                &json!({"token_id": "7", "owner_id": "alice.near", "metadata": null}),
-            ),
-            _ => ViewOutcome::json(&serde_json::Value::Null),
-        }
-    });
-    h.chain
-        .set_view("nft.near", "nft_tokens_for_owner", |args| {
-            assert_eq!(args["limit"], 1, "one token is enough to decide");
-            match args["account_id"].as_str() {
-                Some("alice.near") => {
-                    ViewOutcome::json(&json!([{"token_id": "7", "owner_id": "alice.near"}]))
-                }
-                _ => ViewOutcome::json(&json!([])),
-            }
-        });
-    h.chain.set_view("broken.near", "ft_balance_of", |_| {
-        ViewOutcome::Panic("storage error".into())
-    });
+    let chain = &h.chain;
+    for (owner, balance) in [("alice.near", "150"), ("bob.near", "5")] {
+        chain.answer(
+            "ft.near",
+            &json!({"account_id": owner}),
+            &Answer::json(balance),
+        );
+    }
+    chain.answer_default("ft.near", "ft_balance_of", &Answer::json("0"));
+    chain.answer(
+        "nft.near",
+        &json!({"token_id": "7"}),
+        &Answer::json(&json!({"token_id": "7", "owner_id": "alice.near", "metadata": null})),
+    );
+    // One token is enough to decide: only `limit: 1` is answered.
+    chain.answer(
+        "nft.near",
+        &json!({"account_id": "alice.near", "from_index": "0", "limit": 1}),
+        &Answer::json(&json!([{"token_id": "7", "owner_id": "alice.near"}])),
+    );
+    chain.answer_default(
+        "nft.near",
+        "nft_tokens_for_owner",
+        &Answer::json(&json!([])),
+    );
+    chain.answer_default(
+        "broken.near",
+        "ft_balance_of",
+        &Answer::Panic("storage error".into()),
+    );
 }
 
 fn whitelist(ids: &[&str]) -> AccessCondition {

@@ -47,7 +47,6 @@ async fn logs_carry_no_secret_material() {
         .init();
 
     let h = Harness::dev().await;
-    h.chain.add_account("bob.near", 1);
     h.store(
         &app_repo(),
         "default",

@@ -1,14 +1,14 @@
 //! The keystore service over HTTP: auth, attestation, pubkey, decrypt and
-//! its refusals, against a fake chain. A decrypt names a pending request by
+//! its refusals, against the local chain. A decrypt names a pending request by
 //! id; who asks (its signer), whose secrets (its `secrets_ref`) and for
 //! which code (its source) come from the request on chain.
 
 mod common;
 
 use common::*;
+use outlayer_devchain::testing::Answer;
 use outlayer_keystore::crypto::AccessorKey;
 use outlayer_keystore::{CheckLimits, ClientError};
-use outlayer_near_client::fake::ViewOutcome;
 use outlayer_types::{AccessCondition, Accessor, Attestation, KeystoreErrorBody, PubkeyRequest};
 use serde_json::json;
 
@@ -700,9 +700,11 @@ async fn malformed_and_oversized_bodies_are_refused() {
 async fn contract_refusals_and_a_wrong_contract_are_not_mistaken_for_outages() {
     let h = Harness::dev().await;
     let id = h.submit_app("p", "alice.near", "bob.near");
-    h.chain.set_view(CONTRACT, "get_secrets", |_| {
-        ViewOutcome::Panic("invalid profile name".into())
-    });
+    h.chain.answer_default(
+        CONTRACT,
+        "get_secrets",
+        &Answer::Panic("invalid profile name".into()),
+    );
     let err = h
         .client()
         .decrypt_for_request(id, Attestation::none())
@@ -711,9 +713,11 @@ async fn contract_refusals_and_a_wrong_contract_are_not_mistaken_for_outages() {
     assert_eq!(code(&err), "bad_request");
     assert!(err.to_string().contains("invalid profile name"), "{err}");
 
-    h.chain.set_view(CONTRACT, "get_secrets", |_| {
-        ViewOutcome::json(&json!({"not": "a record"}))
-    });
+    h.chain.answer_default(
+        CONTRACT,
+        "get_secrets",
+        &Answer::json(&json!({"not": "a record"})),
+    );
     let err = h
         .client()
         .decrypt_for_request(id, Attestation::none())
@@ -738,17 +742,21 @@ async fn a_request_view_that_is_not_outlayer_s_is_internal() {
     let other_id = request_view(id + 1, &app_source(), Some(("p", "alice.near")), "bob.near");
     let answers = [
         // Not a RequestView at all.
-        ViewOutcome::json(&json!({"not": "a request"})),
+        Answer::json(&json!({"not": "a request"})),
         // Another contract's request, or another request.
-        ViewOutcome::json(&other_contract),
-        ViewOutcome::json(&other_id),
-        // No such method: the configured account is not OutLayer.
-        ViewOutcome::Panic("MethodNotFound".into()),
+        Answer::json(&other_contract),
+        Answer::json(&other_id),
+        // No such method: the configured account is not OutLayer (below).
+        Answer::Panic("not reached".into()),
     ];
-    for answer in answers {
+    for (i, answer) in answers.into_iter().enumerate() {
         let shown = format!("{answer:?}");
-        h.chain
-            .set_view(CONTRACT, "get_request", move |_| answer.clone());
+        if i < 3 {
+            h.answer_request(id, &answer);
+        } else {
+            // A wasm module with nothing in it: get_request is not found.
+            h.chain.deploy(CONTRACT, b"\0asm\x01\0\0\0".to_vec());
+        }
         let err = h
             .client()
             .decrypt_for_request(id, Attestation::none())

@@ -16,13 +16,11 @@
 //! [`BlockStream`] follows the block stream (`docs/block-stream.md`) and
 //! picks the contract's events out of receipt outcomes.
 //!
-//! With the `fake` feature, [`fake::FakeChain`] serves the same protocol over
-//! HTTP from in-memory state, in nearcore's exact JSON shapes, for tests.
+//! Its tests against a chain are in `outlayer-devchain` (`tests/near_client_*.rs`),
+//! which runs nearcore's own code and depends on this crate.
 
 mod client;
 mod error;
-#[cfg(feature = "fake")]
-pub mod fake;
 mod outcome;
 mod signer;
 pub mod stream;

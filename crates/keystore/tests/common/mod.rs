@@ -1,28 +1,36 @@
-//! A keystore on a real port in front of a fake chain holding the OutLayer
-//! contract's `get_request` and `get_secrets` views and token contracts.
-//! Tests store records and submit pending requests as the contract would,
-//! then ask for a request's secrets by its id.
+//! A keystore on a real port reading the local chain (`outlayer-devchain`)
+//! through its JSON-RPC, as it reads NEAR. The contract account and the token
+//! accounts run `answers_wasm`, a contract whose views answer what the test
+//! stored for their exact arguments, so a test stores records and pending
+//! requests as the OutLayer contract would hold them (and token balances)
+//! by transactions, then asks for a request's secrets by its id. The keystore
+//! talks to the chain through `FlakyRpc`, which can make it unavailable or
+//! slow and counts its reads.
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use outlayer_devchain::testing::{
+    Answer, Availability, FlakyRpc, answers_wasm, set_answer, set_default_answer,
+};
+use outlayer_devchain::{DevchainConfig, GenesisAccounts, ONE_NEAR, Running};
 use outlayer_keystore::crypto::{AccessorKey, encrypt};
 use outlayer_keystore::{
     Attestations, BearerTokens, CheckLimits, Keystore, KeystoreClient, KeystoreSettings,
     MasterSecret, hash_token,
 };
-use outlayer_near_client::fake::{FakeChain, ViewOutcome};
 use outlayer_types::{
     AccessCondition, Accessor, AccountId, Attestation, BuildTarget, CodeSource, DecryptRequest,
     ExecutionContext, ExecutionRequest, RequestView, ResourceLimits, ResponseFormat, SecretsRecord,
     SecretsRef, U128,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const CONTRACT: &str = "outlayer.test.near";
 pub const TOKEN: &str = "worker-secret-token";
@@ -120,38 +128,100 @@ pub fn decrypt_body(request_id: u64) -> DecryptRequest {
     }
 }
 
+/// The local chain as the keystore sees it: through [`FlakyRpc`].
+pub struct LocalChain {
+    pub running: Running,
+    proxy: FlakyRpc,
+}
+
+/// Accounts at genesis with exact balances: alice 20 NEAR, bob 1 NEAR,
+/// carol 50 NEAR, and the token contracts.
+const ACCOUNTS: [(&str, u128); 6] = [
+    ("alice.near", 20 * ONE_NEAR),
+    ("bob.near", ONE_NEAR),
+    ("carol.near", 50 * ONE_NEAR),
+    ("ft.near", 10 * ONE_NEAR),
+    ("nft.near", 10 * ONE_NEAR),
+    ("broken.near", 10 * ONE_NEAR),
+];
+
+impl LocalChain {
+    async fn start() -> Self {
+        let accounts = GenesisAccounts {
+            extra: ACCOUNTS
+                .iter()
+                .map(|(id, amount)| (id.parse().unwrap(), *amount))
+                .collect(),
+            ..GenesisAccounts::default()
+        };
+        assert_eq!(accounts.contract.as_str(), CONTRACT);
+        let running = outlayer_devchain::spawn(DevchainConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            block_interval: Duration::from_millis(50),
+            accounts,
+            ..DevchainConfig::default()
+        })
+        .await
+        .expect("the local chain starts");
+        let proxy = FlakyRpc::start(&running.url).await.unwrap();
+        let chain = Self { running, proxy };
+        for account in [CONTRACT, "ft.near", "nft.near", "broken.near"] {
+            chain.deploy(account, answers_wasm());
+        }
+        chain
+    }
+
+    /// The URL the keystore reads.
+    pub fn url(&self) -> String {
+        self.proxy.url()
+    }
+
+    /// `query` requests the keystore made so far.
+    pub fn queries(&self) -> u64 {
+        self.proxy.queries()
+    }
+
+    pub fn set_availability(&self, availability: Availability) {
+        self.proxy.set_availability(availability);
+    }
+
+    /// `contract`'s views called with exactly `args` give `answer`.
+    pub fn answer(&self, contract: &str, args: &Value, answer: &Answer) {
+        let args = serde_json::to_vec(args).unwrap();
+        self.call(contract, contract, "set", set_answer(&args, answer));
+    }
+
+    /// `contract`'s `method` gives `answer` for arguments nothing was stored for.
+    pub fn answer_default(&self, contract: &str, method: &str, answer: &Answer) {
+        self.call(
+            contract,
+            contract,
+            "set",
+            set_default_answer(method, answer),
+        );
+    }
+
+    pub fn deploy(&self, account: &str, code: Vec<u8>) {
+        outlayer_devchain::testing::deploy(&self.running, account, code);
+    }
+
+    fn call(&self, signer: &str, receiver: &str, method: &str, args: Vec<u8>) {
+        outlayer_devchain::testing::call_raw(&self.running, signer, receiver, method, args);
+    }
+}
+
 pub struct Harness {
-    pub chain: FakeChain,
+    pub chain: LocalChain,
     pub url: String,
     pub master: MasterSecret,
-    records: Arc<Mutex<Vec<SecretsRecord>>>,
-    requests: Arc<Mutex<BTreeMap<u64, RequestView>>>,
+    requests: Mutex<BTreeMap<u64, RequestView>>,
     next_id: AtomicU64,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Harness {
     pub async fn start(accept_none: bool, limits: CheckLimits) -> Self {
-        let chain = FakeChain::start().await;
-        let records: Arc<Mutex<Vec<SecretsRecord>>> = Arc::default();
-        let shared = records.clone();
-        chain.set_view(CONTRACT, "get_secrets", move |args| {
-            let records = shared.lock().unwrap();
-            let found = records.iter().find(|r| {
-                serde_json::to_value(&r.accessor).unwrap() == args["accessor"]
-                    && args["profile"] == r.profile.as_str()
-                    && args["owner"] == r.owner.as_str()
-            });
-            ViewOutcome::json(&found)
-        });
-        let requests: Arc<Mutex<BTreeMap<u64, RequestView>>> = Arc::default();
-        let shared = requests.clone();
-        chain.set_view(CONTRACT, "get_request", move |args| {
-            let id = args["request_id"]
-                .as_u64()
-                .expect("get_request takes a u64");
-            ViewOutcome::json(&shared.lock().unwrap().get(&id))
-        });
+        let chain = LocalChain::start().await;
         let master = MasterSecret::from_hex(MASTER_HEX).unwrap();
         let mut attestations = Attestations::new();
         if accept_none {
@@ -176,8 +246,7 @@ impl Harness {
             chain,
             url,
             master,
-            records,
-            requests,
+            requests: Mutex::default(),
             next_id: AtomicU64::new(1),
             shutdown: Some(tx),
         }
@@ -224,7 +293,7 @@ impl Harness {
         blob_base64: &str,
         access: AccessCondition,
     ) {
-        self.records.lock().unwrap().push(SecretsRecord {
+        let record = SecretsRecord {
             accessor: accessor.normalized().unwrap(),
             profile: profile.into(),
             owner: account(owner),
@@ -233,17 +302,35 @@ impl Harness {
             storage_deposit: U128(0),
             created_at: 0,
             updated_at: 0,
-        });
+        };
+        self.answer_secrets(
+            &record.accessor,
+            profile,
+            owner,
+            &Answer::json(&Some(&record)),
+        );
+    }
+
+    /// What `get_secrets` answers for (accessor, profile, owner), called as
+    /// the keystore calls it.
+    pub fn answer_secrets(&self, accessor: &Accessor, profile: &str, owner: &str, answer: &Answer) {
+        let args = json!({"accessor": accessor, "profile": profile, "owner": account(owner)});
+        self.chain.answer(CONTRACT, &args, answer);
+    }
+
+    /// What `get_request` answers for `request_id`.
+    pub fn answer_request(&self, request_id: u64, answer: &Answer) {
+        self.chain
+            .answer(CONTRACT, &json!({"request_id": request_id}), answer);
     }
 }
 
 impl Harness {
     /// Puts `view` in the contract's pending requests (replacing its id's).
     pub fn put_request(&self, view: RequestView) {
-        self.requests
-            .lock()
-            .unwrap()
-            .insert(view.request.context.request_id, view);
+        let id = view.request.context.request_id;
+        self.answer_request(id, &Answer::json(&Some(&view)));
+        self.requests.lock().unwrap().insert(id, view);
     }
 
     /// A new pending request signed by `caller`, running `source` with
@@ -266,17 +353,21 @@ impl Harness {
 
     /// The operator resumed the request's yield: `resolved` is set.
     pub fn resolve(&self, request_id: u64) {
-        self.requests
+        let mut view = self
+            .requests
             .lock()
             .unwrap()
-            .get_mut(&request_id)
+            .get(&request_id)
             .expect("a pending request")
-            .resolved = true;
+            .clone();
+        view.resolved = true;
+        self.put_request(view);
     }
 
     /// The request was settled: the contract forgot it.
     pub fn settle(&self, request_id: u64) {
         self.requests.lock().unwrap().remove(&request_id);
+        self.answer_request(request_id, &Answer::json(&Value::Null));
     }
 }
 
