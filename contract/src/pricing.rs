@@ -41,7 +41,8 @@ impl Contract {
 
     /// The deposit `request_execution` needs: the worst-case cost for these
     /// limits (the defaults when none are given), build time included, plus
-    /// the storage of `input_bytes` of input, which is always refunded.
+    /// the storage of `input_bytes` of input (plus the code of an inline
+    /// JavaScript source), which is always refunded.
     pub fn estimate_execution_cost(
         &self,
         resource_limits: Option<ResourceLimits>,

@@ -104,7 +104,8 @@ impl Contract {
             env::panic_str(&format!("invalid secrets_ref: {e}"));
         }
         let estimate = self.estimate(&limits);
-        let input_storage = input_storage_cost(input_len as u64);
+        // Inline code stays in state with the request, like the input.
+        let input_storage = input_storage_cost(input_len as u64 + code_source.inline_code_bytes());
         let required = estimate + input_storage;
         let payment = env::attached_deposit().as_yoctonear();
         if payment < required {

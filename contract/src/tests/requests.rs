@@ -140,6 +140,52 @@ fn large_inputs_stay_in_state() {
 }
 
 #[test]
+fn inline_javascript_is_stored_with_the_request_and_paid_like_input() {
+    let mut contract = setup();
+    let code = "outlayer.output(\"hi\");".to_owned();
+    let source = CodeSource::JavaScript { code: code.clone() };
+    let needed = SMALL_ESTIMATE + (code.len() as u128 + 2) * BYTE;
+    call_with("alice.near", needed - 1, Gas::from_tgas(300), BLOCK);
+    assert_eq!(
+        refused(|| {
+            contract
+                .request_execution(
+                    source.clone(),
+                    Some(small_limits()),
+                    Some("ab".into()),
+                    None,
+                    None,
+                    None,
+                )
+                .detach();
+        }),
+        format!(
+            "attached deposit {} yoctoNEAR is below {needed} (cost estimate 123010 + input storage {}); missing 1",
+            needed - 1,
+            (code.len() as u128 + 2) * BYTE
+        )
+    );
+    call_with("alice.near", needed, Gas::from_tgas(300), BLOCK);
+    contract
+        .request_execution(
+            source.clone(),
+            Some(small_limits()),
+            Some("ab".into()),
+            None,
+            None,
+            None,
+        )
+        .detach();
+    let stored = contract.get_request(0).expect("stored");
+    assert_eq!(stored.request.code_source, source);
+    let event = get_logs().pop().expect("the execution_requested event");
+    assert!(
+        event.contains(r#"{"JavaScript":{"code":"outlayer.output(\"hi\");"}}"#),
+        "{event}"
+    );
+}
+
+#[test]
 fn bad_requests_are_refused_and_change_nothing() {
     let mut contract = setup();
     let before = contract.get_stats();
@@ -227,6 +273,19 @@ fn bad_requests_are_refused_and_change_nothing() {
     assert_eq!(
         attempt(NEAR, 300, bad_hash, None, None, None),
         "invalid code_source: hash must be 64 hex digits (SHA-256)"
+    );
+    let empty_script = CodeSource::JavaScript { code: " \n".into() };
+    assert_eq!(
+        attempt(NEAR, 300, empty_script, None, None, None),
+        "invalid code_source: code must not be empty"
+    );
+    // Measured as the event carries it: 700 newlines take 2 bytes each.
+    let script = CodeSource::JavaScript {
+        code: format!("{}{}", "\n".repeat(700), "x".repeat(2_695)),
+    };
+    assert_eq!(
+        attempt(NEAR, 300, script, None, None, None),
+        "invalid code_source: code takes 4097 bytes as a JSON string, above the cap 4096; put larger scripts in a repository"
     );
     assert_eq!(
         attempt(NEAR, 300, github(), None, Some("x".repeat(65_537)), None),

@@ -244,6 +244,9 @@ impl Builder {
                 self.build_git(repo, commit, Some(path), target, deadline)
                     .await
             }
+            CodeSource::JavaScript { .. } => Err(BuildError::InvalidSource(
+                "inline JavaScript runs on the workers' engine: there is nothing to build".into(),
+            )),
         };
         let checked = result.and_then(|(wasm, log)| {
             wasm::check(&wasm, target, self.settings.max_artifact_bytes)?;

@@ -9,7 +9,7 @@ use outlayer_types::{BuildTarget, CodeSource};
 #[derive(clap::Args)]
 pub(crate) struct SourceArgs {
     /// Repository to build the program from.
-    #[arg(long, required_unless_present = "wasm_url")]
+    #[arg(long, required_unless_present_any = ["wasm_url", "js"])]
     repo: Option<String>,
     /// Commit, branch or tag of --repo.
     #[arg(long, requires = "repo", default_value = "main")]
@@ -23,6 +23,10 @@ pub(crate) struct SourceArgs {
     /// SHA-256 (hex) of --wasm-url's content.
     #[arg(long)]
     wasm_hash: Option<String>,
+    /// A JavaScript file sent inline with the request (at most 4 KiB as a
+    /// JSON string) and run on the workers' QuickJS engine.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["repo", "wasm_url"])]
+    js: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value_t = TargetArg::Wasip1)]
     target: TargetArg,
 }
@@ -42,6 +46,15 @@ impl SourceArgs {
             TargetArg::Wasip1 => BuildTarget::Wasip1,
             TargetArg::Wasip2 => BuildTarget::Wasip2,
         };
+        if let Some(path) = &self.js {
+            let code = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let code_source = CodeSource::JavaScript { code };
+            code_source
+                .validate()
+                .map_err(|e| anyhow::anyhow!("the contract would refuse this source: {e}"))?;
+            return Ok(code_source);
+        }
         let code_source = match (&self.repo, &self.wasm_url, &self.path) {
             (Some(repo), None, Some(path)) => CodeSource::GitPackage {
                 repo: repo.clone(),
@@ -59,7 +72,7 @@ impl SourceArgs {
                 hash: self.wasm_hash.clone().unwrap_or_default(),
                 build_target,
             },
-            _ => bail!("give --repo or --wasm-url"),
+            _ => bail!("give --repo, --wasm-url or --js"),
         };
         code_source
             .validate()

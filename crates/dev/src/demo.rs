@@ -1,6 +1,7 @@
 //! `outlayer dev --demo`: alice stores an encrypted secret for a program in
 //! this project's git repository, then pays for two requests of it. The
-//! worker builds the first from git; the second finds the build cached.
+//! worker builds the first from git; the second finds the build cached. A
+//! third request carries a JavaScript program inline (`examples/js/hello.js`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +21,9 @@ use crate::request::{self, NewRequest, Settled};
 
 /// The package the demo builds, inside the project's repository.
 pub const PACKAGE: &str = "examples/secrets-env";
+
+/// The JavaScript program the demo sends inline.
+pub const JS_EXAMPLE: &str = "examples/js/hello.js";
 
 /// Runs the demo against `stack` with the git checkout at `project`;
 /// prints as it goes and returns each request's settlement.
@@ -78,6 +82,29 @@ pub async fn run(stack: &Stack, project: &Path) -> anyhow::Result<Vec<Settled>> 
         print!("{}", request::describe(&done));
         settled.push(done);
     }
+
+    println!("\n== request 3: {JS_EXAMPLE}, inline JavaScript on the workers' QuickJS");
+    let code = std::fs::read_to_string(project.join(JS_EXAMPLE))
+        .with_context(|| format!("reading {JS_EXAMPLE}"))?;
+    let script = NewRequest {
+        code_source: CodeSource::JavaScript { code },
+        limits: ResourceLimits::default(),
+        input: "NEAR".into(),
+        secrets_ref: None,
+        response_format: ResponseFormat::Json,
+    };
+    let deposit = request::estimate(&rpc, &contract, &script).await?;
+    let done = request::send(
+        &rpc,
+        &alice,
+        &contract,
+        &script,
+        deposit,
+        Duration::from_secs(120),
+    )
+    .await?;
+    print!("{}", request::describe(&done));
+    settled.push(done);
     Ok(settled)
 }
 

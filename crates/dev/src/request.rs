@@ -72,7 +72,11 @@ pub async fn estimate(
         .view_call(
             contract,
             "estimate_execution_cost",
-            &json!({"resource_limits": request.limits, "input_bytes": request.input.len()}),
+            // Inline code is stored with the request and paid like input.
+            &json!({
+                "resource_limits": request.limits,
+                "input_bytes": request.input.len() as u64 + request.code_source.inline_code_bytes(),
+            }),
             &Default::default(),
         )
         .await

@@ -63,6 +63,11 @@ pub enum CodeSource {
         path: String,
         build_target: BuildTarget,
     },
+    /// A JavaScript module carried in the request (at most
+    /// [`crate::limits::MAX_INLINE_SCRIPT_BYTES`] as a JSON string), run on
+    /// the workers' QuickJS engine: nothing to build. Paid for like input
+    /// while the request is pending.
+    JavaScript { code: String },
 }
 
 impl CodeSource {
@@ -71,6 +76,8 @@ impl CodeSource {
             Self::GitHub { build_target, .. }
             | Self::WasmUrl { build_target, .. }
             | Self::GitPackage { build_target, .. } => *build_target,
+            // The engine that runs it is a WASI P2 component.
+            Self::JavaScript { .. } => BuildTarget::Wasip2,
         }
     }
 
@@ -78,7 +85,7 @@ impl CodeSource {
     pub fn repo(&self) -> Option<&str> {
         match self {
             Self::GitHub { repo, .. } | Self::GitPackage { repo, .. } => Some(repo),
-            Self::WasmUrl { .. } => None,
+            Self::WasmUrl { .. } | Self::JavaScript { .. } => None,
         }
     }
 
@@ -86,7 +93,7 @@ impl CodeSource {
     pub fn commit(&self) -> Option<&str> {
         match self {
             Self::GitHub { commit, .. } | Self::GitPackage { commit, .. } => Some(commit),
-            Self::WasmUrl { .. } => None,
+            Self::WasmUrl { .. } | Self::JavaScript { .. } => None,
         }
     }
 
@@ -101,7 +108,9 @@ impl CodeSource {
 
     /// The accessors whose secrets a request for this source may read, most
     /// specific first: for a repository named at a branch, secrets bound to
-    /// that branch, then those bound to the repository; for a binary, its hash.
+    /// that branch, then those bound to the repository; for a binary, its
+    /// hash; for inline JavaScript, the SHA-256 of its code (the program's
+    /// content hash, like a binary's: same bytes, same secrets).
     pub fn secrets_accessors(&self) -> Vec<crate::Accessor> {
         use crate::Accessor;
         match self {
@@ -121,13 +130,17 @@ impl CodeSource {
                 }
             }
             Self::WasmUrl { hash, .. } => vec![Accessor::WasmHash { hash: hash.clone() }],
+            Self::JavaScript { .. } => vec![Accessor::WasmHash {
+                hash: self.artifact_checksum(),
+            }],
         }
     }
 
     /// The key the built program is cached under: SHA-256 (hex) of
     /// `repo:commit:target` for a repository, the declared content hash
-    /// (lower-case) for a prebuilt binary. Same source, same key, on every
-    /// worker and coordinator.
+    /// (lower-case) for a prebuilt binary, SHA-256 (hex) of the code for
+    /// inline JavaScript. Same source, same key, on every worker and
+    /// coordinator.
     pub fn artifact_checksum(&self) -> String {
         match self {
             Self::GitHub {
@@ -148,6 +161,16 @@ impl CodeSource {
                 hex::encode(Sha256::digest(key.as_bytes()))
             }
             Self::WasmUrl { hash, .. } => hash.to_ascii_lowercase(),
+            Self::JavaScript { code } => hex::encode(Sha256::digest(code.as_bytes())),
+        }
+    }
+
+    /// Bytes this source keeps in contract state beyond a binary's or a
+    /// repository's few names: inline code, paid for like input.
+    pub fn inline_code_bytes(&self) -> u64 {
+        match self {
+            Self::JavaScript { code } => code.len() as u64,
+            _ => 0,
         }
     }
 

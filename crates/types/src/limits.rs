@@ -32,6 +32,12 @@ pub fn input_in_state(input: &str) -> bool {
     json_string_len(input) >= LARGE_INPUT_BYTES as usize
 }
 
+/// Largest inline JavaScript (`CodeSource::JavaScript`), measured as the
+/// code takes in the `execution_requested` event (a JSON string, see
+/// [`json_string_len`]): with the largest inline input beside it the event
+/// stays under NEAR's 16 KiB log line. Larger scripts belong in a repository.
+pub const MAX_INLINE_SCRIPT_BYTES: usize = 4 * 1024;
+
 /// Longest failure message `resolve_execution` accepts.
 pub const MAX_ERROR_BYTES: usize = 256;
 

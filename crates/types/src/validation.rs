@@ -207,6 +207,18 @@ impl CodeSource {
                     return invalid("hash must be 64 hex digits (SHA-256)");
                 }
             }
+            Self::JavaScript { code } => {
+                let size = crate::limits::json_string_len(code);
+                let max = crate::limits::MAX_INLINE_SCRIPT_BYTES;
+                if code.trim().is_empty() {
+                    return invalid("code must not be empty");
+                }
+                if size > max {
+                    return invalid(format!(
+                        "code takes {size} bytes as a JSON string, above the cap {max}; put larger scripts in a repository"
+                    ));
+                }
+            }
         }
         Ok(())
     }

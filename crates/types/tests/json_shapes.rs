@@ -45,6 +45,47 @@ fn code_source_is_externally_tagged() {
         },
         json!({"GitPackage": {"repo": "github.com/alice/tools", "commit": "0123abcd", "path": "examples/echo", "build_target": "wasm32-wasip1"}}),
     );
+    roundtrip(
+        &CodeSource::JavaScript {
+            code: "outlayer.output(1)".into(),
+        },
+        json!({"JavaScript": {"code": "outlayer.output(1)"}}),
+    );
+}
+
+#[test]
+fn inline_javascript_is_keyed_by_its_code() {
+    let source = CodeSource::JavaScript {
+        code: "outlayer.output(1)".into(),
+    };
+    // SHA-256 of the code's UTF-8 bytes, as `sha256sum` prints it.
+    let expected = "8975f37e1fad0365be6a5eb49d5c1e72f92721da7ec1b0b8f3559dc7fedaf037".to_owned();
+    assert_eq!(source.artifact_checksum(), expected);
+    assert_eq!(
+        source.secrets_accessors(),
+        vec![Accessor::WasmHash { hash: expected }]
+    );
+    assert!(!source.needs_build());
+    assert_eq!(source.inline_code_bytes(), 18);
+    assert_eq!(source.repo(), None);
+    assert_eq!(
+        CodeSource::JavaScript { code: "\t ".into() }
+            .validate()
+            .unwrap_err()
+            .to_string(),
+        "code must not be empty"
+    );
+    let largest = CodeSource::JavaScript {
+        code: "a".repeat(outlayer_types::limits::MAX_INLINE_SCRIPT_BYTES - 2),
+    };
+    assert!(largest.validate().is_ok());
+    let quoted = CodeSource::JavaScript {
+        code: "\"".repeat(2048),
+    };
+    assert_eq!(
+        quoted.validate().unwrap_err().to_string(),
+        "code takes 4098 bytes as a JSON string, above the cap 4096; put larger scripts in a repository"
+    );
 }
 
 #[test]
@@ -288,6 +329,10 @@ fn borsh_variant_order_is_frozen() {
         build_target: BuildTarget::Wasip1,
     };
     assert_eq!(tag(&|| borsh::to_vec(&package).unwrap()), 2);
+    let script = CodeSource::JavaScript {
+        code: String::new(),
+    };
+    assert_eq!(tag(&|| borsh::to_vec(&script).unwrap()), 3);
 }
 
 #[test]

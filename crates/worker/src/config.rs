@@ -65,6 +65,12 @@ pub struct WorkerArgs {
     /// the platform's fault is settled on chain instead of left for a retry.
     #[arg(long, env = "WORKER_MAX_ATTEMPTS", default_value_t = 3)]
     pub max_attempts: u32,
+    /// The JavaScript engine (`scripts/build-js-engine`). Default:
+    /// `$OUTLAYER_JS_ENGINE`, beside this executable, or the build's output.
+    /// Without one this worker leaves JavaScript requests to other workers
+    /// (they fail over as infrastructure errors).
+    #[arg(long, env = "WORKER_JS_ENGINE", value_name = "WASM")]
+    pub js_engine: Option<PathBuf>,
     #[command(flatten)]
     pub build: BuildArgs,
 }

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use outlayer_keystore::ClientError as KeystoreError;
-use outlayer_runtime::{Execution, response_for};
+use std::sync::Arc;
+
+use outlayer_runtime::{Execution, Script, response_for};
 use outlayer_types::coordinator::{ClaimedJob, CompleteJob, ErrorCategory, JobState, JobType};
 use outlayer_types::limits::truncate_error;
 use outlayer_types::{
-    Attestation, ContractConfig, ExecutionOutput, ExecutionRequest, ExecutionResponse,
+    Attestation, CodeSource, ContractConfig, ExecutionOutput, ExecutionRequest, ExecutionResponse,
     ResourceMetrics, U128,
 };
 
@@ -84,18 +86,24 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
     // fetched together. Secrets are asked for only once the program is ready:
     // nothing is decrypted for a program that does not build, and nothing
     // sits decrypted in memory during a build.
-    let (input, program, compile_job_ms) = tokio::join!(
+    let (input, runnable, compile_job_ms) = tokio::join!(
         input_of(ctx, job, &request),
-        program(ctx, job, &request, &config),
+        runnable(ctx, job, &request, &config),
         compile_job_time(ctx, job.request_id),
     );
-    let (input, program) = (input?, program?);
+    let (input, runnable) = (input?, runnable?);
     timing.program_ms = at();
-    let compile_time_ms = program.built_ms.or(compile_job_ms);
+    let compile_time_ms = match &runnable {
+        Runnable::Wasm(program) => program.built_ms.or(compile_job_ms),
+        Runnable::Script(..) => None,
+    };
     let secrets = secrets_for(ctx, job, &request).await?;
     timing.secrets_ms = at();
     let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
-    let outcome = ctx.runtime.execute(program.wasm.clone(), execution).await;
+    let outcome = match &runnable {
+        Runnable::Wasm(program) => ctx.runtime.execute(program.wasm.clone(), execution).await,
+        Runnable::Script(engine, script) => ctx.runtime.run_script(engine, script, execution).await,
+    };
     timing.ran_ms = at();
     let response = response_for(&outcome, compile_time_ms, &config.max_limits);
     if let Some(failure) = &outcome.error {
@@ -160,6 +168,35 @@ async fn input_of(ctx: &Context, job: &ClaimedJob, request: &ExecutionRequest) -
         }
     }
 }
+
+/// What an execute job runs: a program, or a script on the JavaScript engine.
+enum Runnable {
+    Wasm(Program),
+    Script(Arc<outlayer_runtime::Program>, Script),
+}
+
+async fn runnable(
+    ctx: &Context,
+    job: &ClaimedJob,
+    request: &ExecutionRequest,
+    config: &ContractConfig,
+) -> Step<Runnable> {
+    let CodeSource::JavaScript { code } = &request.code_source else {
+        return program(ctx, job, request, config).await.map(Runnable::Wasm);
+    };
+    let Some(engine) = ctx.js_engine.clone() else {
+        let message = "this worker has no JavaScript engine (--js-engine)";
+        return Err(infrastructure(ctx, job, Some(request), message).await);
+    };
+    let script = Script {
+        name: INLINE_SCRIPT_NAME.into(),
+        source: code.clone(),
+    };
+    Ok(Runnable::Script(engine, script))
+}
+
+/// The name errors in inline code cite (`program.js:3:9: …`).
+const INLINE_SCRIPT_NAME: &str = "program.js";
 
 /// The program, pinned to a commit and built or fetched.
 async fn program(

@@ -61,6 +61,8 @@ pub(crate) struct Context {
     keystore: Option<KeystoreClient>,
     chain: Chain,
     runtime: Runtime,
+    /// QuickJS for `CodeSource::JavaScript` requests, when this worker has it.
+    js_engine: Option<Arc<outlayer_runtime::Program>>,
     config: Mutex<Option<(Instant, ContractConfig)>>,
     busy: AtomicUsize,
     timings: timing::Timings,
@@ -163,6 +165,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         .map_err(|e| StartError::Setup(format!("builder: {e}")))?;
     let runtime =
         Runtime::new(RuntimeConfig::default()).map_err(|e| StartError::Setup(e.to_string()))?;
+    let js_engine = load_js_engine(&runtime, &settings).await;
     let worker_id = settings.worker_id();
     let ctx = Arc::new(Context {
         worker_id: worker_id.clone(),
@@ -175,6 +178,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         keystore,
         chain,
         runtime,
+        js_engine,
         config: Mutex::new(None),
         busy: AtomicUsize::new(0),
         timings: Default::default(),
@@ -198,6 +202,41 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         stop,
         tasks,
     })
+}
+
+/// The JavaScript engine, compiled once at start. A worker without one
+/// still runs every other program.
+async fn load_js_engine(
+    runtime: &Runtime,
+    settings: &WorkerArgs,
+) -> Option<Arc<outlayer_runtime::Program>> {
+    let path = settings
+        .js_engine
+        .clone()
+        .unwrap_or_else(outlayer_runtime::default_js_engine_path);
+    let wasm = match std::fs::read(&path) {
+        Ok(wasm) => wasm,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "no JavaScript engine: JavaScript requests are left to other workers");
+            return None;
+        }
+    };
+    let runtime = runtime.clone();
+    match tokio::task::spawn_blocking(move || runtime.load_js_engine(&wasm)).await {
+        Ok(Ok(engine)) => {
+            let sha256 = hex::encode(engine.sha256());
+            tracing::info!(path = %path.display(), %sha256, "JavaScript engine loaded");
+            Some(engine)
+        }
+        Ok(Err(failure)) => {
+            tracing::warn!(path = %path.display(), error = %failure.message, "unusable JavaScript engine");
+            None
+        }
+        Err(join) => {
+            tracing::warn!(error = %join, "loading the JavaScript engine failed");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

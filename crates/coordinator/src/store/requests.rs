@@ -28,7 +28,8 @@ pub struct RequestFilter {
     pub offset: u64,
 }
 
-/// What the `source` filter searches: the repository or URL, and a
+/// What the `source` filter searches: the repository or URL (or
+/// `javascript:<sha256>` for inline code), and a
 /// package's path after a newline (a query has no control characters, so
 /// no match spans the two).
 pub(super) fn source_text(source: &CodeSource) -> String {
@@ -36,6 +37,8 @@ pub(super) fn source_text(source: &CodeSource) -> String {
         CodeSource::GitHub { repo, .. } => repo.clone(),
         CodeSource::GitPackage { repo, path, .. } => format!("{repo}\n{path}"),
         CodeSource::WasmUrl { url, .. } => url.clone(),
+        // Inline code is found by its kind and content hash, never its text.
+        CodeSource::JavaScript { .. } => format!("javascript:{}", source.artifact_checksum()),
     }
 }
 
