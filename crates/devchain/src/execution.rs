@@ -65,16 +65,16 @@ pub fn execute(chain: &mut Chain, receipt: &Receipt, block: &Block) -> Executed 
             _ => PromiseResult::Failed,
         })
         .collect();
-    // Refunds come from `system` and cost no gas (nearcore: "If the receipt is
-    // a refund, then we consider it free without burnt gas").
+    // Refunds come from `system`: their gas is counted in the outcome (and the
+    // block) but costs nothing: bought at a gas price of 0, burnt at 0
+    // (nearcore: "If the receipt is a refund, then we consider it free without
+    // burnt gas"), and nothing is refunded for them.
     let is_refund = receipt.predecessor_id == system_account();
     // nearcore's `apply_action_receipt` burns the new receipt's execution fee
     // up front and each action's execution fee as `apply_action` reaches it
     // (`exec_fee`); an action after a failed one is never reached, so its fee
     // is refunded with the rest.
-    let (receipt_exec_gas, action_exec_gas): (u64, Vec<u64>) = if is_refund {
-        (0, vec![0; action.actions.len()])
-    } else {
+    let (receipt_exec_gas, action_exec_gas): (u64, Vec<u64>) = {
         let sir = receipt.predecessor_id == receipt.receiver_id;
         let fees = &chain.runtime.fees;
         (

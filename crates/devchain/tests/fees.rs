@@ -363,6 +363,15 @@ fn unused_gas_and_the_price_difference_come_back() {
         before - fees.balance(&alice()),
         (send + gas_burnt) * GAS_PRICE
     );
+    // The refund's own outcome counts its execution fees as gas, burning nothing.
+    let refund = *fees.chain.transactions[&hash].receipts.last().unwrap();
+    let refund = &fees.chain.outcomes[&refund];
+    assert_eq!(refund.executor_id, alice());
+    assert_eq!(
+        u128::from(refund.gas_burnt),
+        fees.fee(ActionCosts::new_action_receipt).1 + fees.fee(ActionCosts::transfer).1
+    );
+    assert_eq!(refund.tokens_burnt, 0);
 }
 
 /// NEP-536's refund penalty: 0 % and 0 gas at protocol 88, so the previous

@@ -207,10 +207,12 @@ async fn call_function_tx_signs_sends_and_decodes() {
         ExecutionStatus::SuccessValue("eyJyZXF1ZXN0X2lkIjo0Mn0=".into())
     );
     assert_eq!(refund.outcome.executor_id, account("worker.near"));
+    // A refund's gas is counted (its execution fees) but burns nothing.
+    assert!(refund.outcome.gas_burnt > 0);
     assert_eq!(refund.outcome.tokens_burnt.0, 0, "refunds are free");
     assert_eq!(
         outcome.tokens_burnt(),
-        u128::from(outcome.gas_burnt()) * GAS_PRICE,
+        u128::from(outcome.gas_burnt() - refund.outcome.gas_burnt) * GAS_PRICE,
         "burnt at the gas price"
     );
     // Included in a block after the final one the signer saw; on the local
