@@ -38,6 +38,10 @@ struct RuntimeArgs {
     /// The program's stdin.
     #[arg(long, default_value = "hello")]
     input: String,
+    /// The JavaScript engine for the script start-up figure (default: where
+    /// `outlayer run` finds it; left out when there is none).
+    #[arg(long, value_name = "WASM")]
+    js_engine: Option<PathBuf>,
 }
 
 pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
@@ -48,11 +52,18 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let js_engine = match &args.js_engine {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+        }
+        None => std::fs::read(outlayer_runtime::default_js_engine_path()).ok(),
+    };
     let options = BenchOptions {
         iterations: args.iterations,
         throughput_time: Duration::from_secs(args.throughput_seconds),
         program,
         input: args.input.into_bytes(),
+        js_engine,
     };
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let report = match runtime.bench(&options) {
@@ -87,5 +98,12 @@ pub(crate) fn main(args: Args) -> anyhow::Result<ExitCode> {
         "metering (compute loop)        {:>10.1} ms metered, {:.1} ms unmetered: {:+.1}%",
         r.metered_compute_ms, r.unmetered_compute_ms, r.metering_overhead_pct
     );
+    match (r.js_start_us, r.js_start_instructions) {
+        (Some(us), Some(instructions)) => println!(
+            "JavaScript start (QuickJS)     {:>10.0} µs per script, {instructions} instructions",
+            us
+        ),
+        _ => println!("JavaScript start               (no engine: scripts/build-js-engine)"),
+    }
     Ok(ExitCode::SUCCESS)
 }

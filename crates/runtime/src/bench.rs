@@ -13,7 +13,10 @@
 //! - **wasmi**: the cached path on the interpreter;
 //! - **throughput**: cached executions per second with one thread per core;
 //! - **metering**: a compute loop with fuel and epochs against the same
-//!   engine settings without them.
+//!   engine settings without them;
+//! - **JavaScript start**: with the QuickJS engine given, a script that
+//!   only writes its output: the engine's start-up per request (runtime,
+//!   context, globals, module evaluation), and its instructions.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,6 +66,9 @@ pub struct BenchOptions {
     pub program: Option<Vec<u8>>,
     /// Its stdin.
     pub input: Vec<u8>,
+    /// The JavaScript engine (`scripts/build-js-engine`), for its start-up
+    /// figure; without it that figure is left out.
+    pub js_engine: Option<Vec<u8>>,
 }
 
 impl Default for BenchOptions {
@@ -72,6 +78,7 @@ impl Default for BenchOptions {
             throughput_time: Duration::from_secs(2),
             program: None,
             input: b"hello".to_vec(),
+            js_engine: None,
         }
     }
 }
@@ -93,6 +100,10 @@ pub struct BenchReport {
     pub cached_over_floor: f64,
     /// compile per run / cached.
     pub compile_over_cached: f64,
+    /// A trivial script on the JavaScript engine, start to finish (µs).
+    pub js_start_us: Option<f64>,
+    /// Instructions (fuel) that script is billed.
+    pub js_start_instructions: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +182,13 @@ impl Runtime {
         let throughput_per_s = self.throughput(&program, &execution(), threads, options)?;
 
         let (metered, unmetered) = self.metering()?;
+        let (js_start_us, js_start_instructions) = match &options.js_engine {
+            Some(engine) => {
+                let (us, instructions) = self.js_start(engine, n, &execution)?;
+                (Some(us), Some(instructions))
+            }
+            None => (None, None),
+        };
         Ok(BenchReport {
             floor_us,
             cached_us,
@@ -184,7 +202,38 @@ impl Runtime {
             metering_overhead_pct: (metered.as_secs_f64() / unmetered.as_secs_f64() - 1.0) * 100.0,
             cached_over_floor: cached_us / floor_us,
             compile_over_cached: compile_per_run_us / cached_us,
+            js_start_us,
+            js_start_instructions,
         })
+    }
+
+    /// A script that only writes its output, on the (compiled) engine.
+    fn js_start(
+        &self,
+        engine: &[u8],
+        n: u32,
+        execution: &dyn Fn() -> Execution,
+    ) -> Result<(f64, u64), BenchError> {
+        let engine = self.load_js_engine(engine).map_err(error)?;
+        let script = crate::Script {
+            name: "bench.js".into(),
+            source: "outlayer.output(outlayer.input())".into(),
+        };
+        let outcome = self.run_script_blocking(&engine, &script, execution());
+        if let Some(failure) = outcome.error {
+            return Err(BenchError(format!("the script failed: {failure}")));
+        }
+        let instructions = outcome.metrics.instructions;
+        let us = per_run((n / 10).clamp(10, 200), || {
+            match self
+                .run_script_blocking(&engine, &script, execution())
+                .error
+            {
+                None => Ok(()),
+                Some(failure) => Err(BenchError(format!("the script failed: {failure}"))),
+            }
+        })?;
+        Ok((us, instructions))
     }
 
     /// Store, instantiation and an empty call on our engine, nothing else.
