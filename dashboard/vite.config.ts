@@ -22,6 +22,7 @@ export default defineConfig({
   plugins: [devConfig],
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 2048 },
-  server: { host: '127.0.0.1' },
+  // The dev server may read examples/js too (bundled by src/lib/script.ts).
+  server: { host: '127.0.0.1', fs: { allow: ['.', '../examples/js'] } },
   preview: { host: '127.0.0.1' },
 });

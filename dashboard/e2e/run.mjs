@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -188,11 +189,25 @@ async function playground({ account, profile: secretsProfile = '', owner = '', i
   await page.fill('#pg-profile', secretsProfile);
   await page.fill('#pg-owner', owner);
   await page.fill('#pg-input', input);
+  return sendAndSettle(account);
+}
+
+/** Sends what the playground holds as `account`; returns the settlement as the page shows it. */
+async function sendAndSettle(account) {
   await page.waitForSelector('[data-testid=estimate-parts]');
   const estimateText = await page.textContent('[data-testid=estimate] strong');
   const estimateParts = amounts(await page.textContent('[data-testid=estimate-parts]'));
+  // A request sent before on this page stays shown until this one starts.
+  const before = (await page.$('#run-h a')) ? await page.textContent('#run-h a') : null;
   await page.getByRole('button', { name: new RegExp(`^Send request as ${account.replace(/\./g, '\\.')}$`) }).click();
-  await page.waitForSelector('[data-testid=settlement]', { timeout: SETTLE_MS });
+  await page.waitForFunction(
+    (previous) => {
+      const link = document.querySelector('#run-h a');
+      return document.querySelector('[data-testid=settlement]') !== null && link !== null && link.textContent !== previous;
+    },
+    before,
+    { timeout: SETTLE_MS },
+  );
   const text = async (id) => (await page.textContent(`[data-testid=${id}]`))?.trim() ?? '';
   const requestLink = await page.textContent('#run-h a');
   const chargeParts = (await page.$('[data-testid=charge-parts]')) ? amounts(await page.textContent('[data-testid=charge-parts]')) : null;
@@ -229,6 +244,24 @@ const maxCost = await view('estimate_execution_cost', {
 });
 const SECRET_VALUE = 'dashboard-secret-e2e-42';
 const PROFILE = `e2e${Date.now() % 100000}`;
+
+const HELLO_JS = readFileSync(join(here, '..', '..', 'examples', 'js', 'hello.js'), 'utf8');
+const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+const DEFAULT_LIMITS = { max_instructions: 1_000_000_000, max_memory_mb: 128, max_execution_seconds: 60 };
+
+/** Fills the playground with inline JavaScript (an example's name, or code typed in) and sends it. */
+async function playgroundJs({ account, example: scriptExample, code, input = '', profile: secretsProfile = '', owner = '' }) {
+  await go('playground');
+  await actAs(account);
+  await page.selectOption('#pg-source', { label: 'JavaScript (inline)' });
+  if (scriptExample) await page.selectOption('#pg-js-example', { label: scriptExample });
+  else await page.fill('#pg-js', code);
+  await page.selectOption('#pg-format', 'Json');
+  await page.fill('#pg-profile', secretsProfile);
+  await page.fill('#pg-owner', owner);
+  await page.fill('#pg-input', input);
+  return sendAndSettle(account);
+}
 
 // ---- the tests
 await test('the overview shows the coordinator and contract numbers', async () => {
@@ -513,6 +546,117 @@ await test('update access and delete through the page', async () => {
   await row.getByRole('button', { name: 'Delete' }).click();
   await page.waitForSelector(`[data-testid=secret-row]:has-text("${PROFILE}")`, { state: 'detached', timeout: 60_000 });
   eq(await view('get_secrets', { accessor: { Repo: { repo, branch: null } }, profile: PROFILE, owner: alice }), null, 'deleted on chain');
+});
+
+let jsRun;
+await test('inline JavaScript (examples/js/hello.js) sent from the playground settles with its output, charge and refund', async () => {
+  const hash = sha256Hex(HELLO_JS);
+  const expected = BigInt(
+    await view('estimate_execution_cost', { resource_limits: DEFAULT_LIMITS, input_bytes: Buffer.byteLength('NEAR') + Buffer.byteLength(HELLO_JS) }),
+  );
+  await go('playground');
+  await actAs(alice);
+  await page.selectOption('#pg-source', { label: 'JavaScript (inline)' });
+  await page.selectOption('#pg-js-example', { label: 'examples/js/hello.js' });
+  eq(await page.inputValue('#pg-js'), HELLO_JS, 'the editor holds this checkout\'s examples/js/hello.js');
+  await page.getByLabel('JavaScript code').waitFor();
+  await waitText('[data-testid=script-hash]', hash);
+  // What the contract would refuse is refused here first, with its message.
+  await page.fill('#pg-js', 'x'.repeat(4095));
+  await waitText(
+    '[data-testid=source-status]',
+    'invalid code_source: code takes 4097 bytes as a JSON string, above the cap 4096; put larger scripts in a repository',
+  );
+  assert(await page.isDisabled('button[type=submit]'), 'send is disabled above the cap');
+  await page.fill('#pg-js', 'x'.repeat(4094));
+  await page.waitForSelector('[data-testid=script-hash]');
+  assert(!(await page.isDisabled('button[type=submit]')), 'send is enabled at the cap');
+
+  jsRun = await playgroundJs({ account: alice, example: 'examples/js/hello.js', input: 'NEAR' });
+  eq(jsRun.result, 'success', `result (failure: ${jsRun.failure})`);
+  assert(jsRun.output.includes('Hello, NEAR!'), `output: ${jsRun.output}`);
+  eq(JSON.parse(jsRun.output).greeting, 'Hello, NEAR!', 'the greeting');
+  // The code is paid like input: the estimate is the contract's for input + code bytes.
+  eq(jsRun.estimate, expected, 'the estimate counts the code bytes');
+  eq(jsRun.estimateParts.length, 5, 'the estimate is split in base, instructions, time, build, storage');
+  eq(sum(jsRun.estimateParts), expected, 'the parts of the estimate add up to it');
+  eq(jsRun.estimateParts[4], BigInt(4 + Buffer.byteLength(HELLO_JS)) * 10n ** 19n, 'storage of the input and the code');
+  eq(jsRun.paid, expected, 'paid the estimate');
+  eq(jsRun.charged + jsRun.refunded, jsRun.paid, 'charged + refunded = paid');
+  assert(jsRun.charged > 0n && jsRun.refunded > 0n, 'both a charge and a refund');
+  const onChain = await completedOnChain(jsRun.tx, alice);
+  eq(onChain.success, true, 'settled as a success on chain');
+  eq(jsRun.charged, BigInt(onChain.charged), 'charge shown = charge on chain');
+  eq(jsRun.refunded, BigInt(onChain.refunded), 'refund shown = refund on chain');
+  await page.waitForSelector('.steps li.current:text("Settled")');
+  await shot('playground-javascript-settled');
+  await accessible('playground (inline JavaScript)');
+
+  // The detail shows the kind, the hash and the code itself.
+  await go(`executions/${jsRun.requestId}`);
+  await page.waitForSelector('[data-testid=source-code]');
+  eq(await page.textContent('[data-testid=source-code]'), HELLO_JS, 'the code, as sent');
+  eq((await page.textContent('[data-testid=source-hash]')).trim(), hash, 'its SHA-256');
+  assert((await page.textContent('[data-testid=source-kind]')).includes('JavaScript (inline)'), 'its kind');
+  await page.waitForSelector('[data-testid=settled]:has-text("success")');
+  await shot('execution-detail-javascript');
+  await accessible('execution detail (inline JavaScript)');
+
+  // The source filter finds it by javascript:<sha256>, not by its text.
+  await go('executions');
+  const link = `[data-testid=execution-row] a[href="#/executions/${jsRun.requestId}"]`;
+  await page.waitForSelector(link);
+  await page.getByLabel('Source').fill('javascript:');
+  await page.waitForSelector(link);
+  const sources = await page.$$eval('[data-testid=execution-row] td:nth-child(4)', (tds) => tds.map((t) => t.textContent));
+  assert(sources.length >= 1 && sources.every((t) => t.startsWith('JavaScript (inline)')), `only inline JavaScript: ${JSON.stringify(sources)}`);
+  assert(sources.some((t) => t.includes(hash.slice(0, 12))), `the hash is shown: ${JSON.stringify(sources)}`);
+  await page.getByLabel('Source').fill(`javascript:${hash}`);
+  await page.waitForSelector(link);
+  await page.getByLabel('Source').fill('Hello');
+  await page.waitForSelector('text=No execution matches these filters.');
+  await page.getByLabel('Source').fill('');
+});
+
+await test('secrets bound to inline JavaScript through the page are read by that script alone', async () => {
+  const code = 'outlayer.output({ key: process.env.JS_KEY ?? null });\n';
+  const hash = sha256Hex(code);
+  const jsProfile = `jsprofile${Date.now() % 100000}`;
+  const value = 'js-secret-from-the-dashboard';
+  await go('secrets');
+  await actAs(alice);
+  await page.getByRole('radio', { name: 'Inline JavaScript' }).check();
+  await page.fill('#secret-js', 'outlayer.output(1)');
+  await waitText('[data-testid=accessor-status]', 'Bound to wasm 8975f37e1fad0365be6a5eb49d5c1e72f92721da7ec1b0b8f3559dc7fedaf037, the SHA-256 of this script');
+  await page.fill('#secret-js', code);
+  await waitText('[data-testid=accessor-status]', `Bound to wasm ${hash}, the SHA-256 of this script`);
+  await page.fill('#secret-profile', jsProfile);
+  await page.fill('#secret-name-0', 'JS_KEY');
+  await page.fill('#secret-value-0', value);
+  await page.click('#store-secrets');
+  await page.waitForSelector('[data-testid=store-status]:has-text("Stored profile")', { timeout: 60_000 });
+  const record = await view('get_secrets', { accessor: { WasmHash: { hash } }, profile: jsProfile, owner: alice });
+  assert(record, 'the profile is on chain under the code\'s hash');
+  await shot('secrets-javascript');
+
+  const allowed = await playgroundJs({ account: alice, code, profile: jsProfile, owner: alice });
+  eq(allowed.result, 'success', `result (failure: ${allowed.failure})`);
+  eq(JSON.parse(allowed.output).key, value, 'the script read its secret');
+  eq(allowed.charged + allowed.refunded, allowed.paid, 'charged + refunded = paid');
+  // One byte more is another program: no secrets for it.
+  const other = await playgroundJs({ account: alice, code: code + ' ', profile: jsProfile, owner: alice });
+  assert(
+    other.result === 'failed' || JSON.parse(other.output).key === null,
+    `another script read the secret: request ${other.requestId} (${other.tx}; the allowed one ${allowed.requestId}, ${allowed.tx}): ${other.result}, output ${other.output}, failure ${other.failure}`,
+  );
+  eq(other.charged + other.refunded, other.paid, 'charged + refunded = paid');
+
+  await go('secrets');
+  await actAs(alice);
+  const row = page.locator('[data-testid=secret-row]', { hasText: jsProfile });
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForSelector(`[data-testid=secret-row]:has-text("${jsProfile}")`, { state: 'detached', timeout: 60_000 });
 });
 
 await test('the overview counts the requests made above', async () => {

@@ -1,12 +1,14 @@
 // Code sources as request_execution takes them (outlayer_types::CodeSource).
 
 import { byteLength, debugString, normalizeRepo } from '../crypto/accessor';
+import { hasLoneSurrogate, scriptBytes, scriptCodeError, scriptHash } from './script';
 
 export type BuildTarget = 'wasm32-wasip1' | 'wasm32-wasip2';
 export type CodeSource =
   | { GitHub: { repo: string; commit: string; build_target: BuildTarget } }
   | { GitPackage: { repo: string; commit: string; path: string; build_target: BuildTarget } }
-  | { WasmUrl: { url: string; hash: string; build_target: BuildTarget } };
+  | { WasmUrl: { url: string; hash: string; build_target: BuildTarget } }
+  | { JavaScript: { code: string } };
 
 export function describeSource(source: unknown): string {
   if (typeof source !== 'object' || source === null) return String(source);
@@ -14,6 +16,9 @@ export function describeSource(source: unknown): string {
   if (s.GitHub) return `${s.GitHub.repo} @ ${short(s.GitHub.commit ?? '')}`;
   if (s.GitPackage) return `${s.GitPackage.repo} @ ${short(s.GitPackage.commit ?? '')} : ${s.GitPackage.path}`;
   if (s.WasmUrl) return `${s.WasmUrl.url} (sha256 ${short(s.WasmUrl.hash ?? '')})`;
+  if (s.JavaScript && typeof s.JavaScript.code === 'string') {
+    return `JavaScript (inline), ${scriptBytes(s.JavaScript.code)} bytes, sha256 ${short(scriptHash(s.JavaScript.code))}`;
+  }
   return JSON.stringify(source);
 }
 
@@ -64,16 +69,24 @@ function packagePathError(path: string): string | null {
  */
 export function codeSourceError(source: unknown): string | null {
   if (typeof source !== 'object' || source === null || Array.isArray(source) || Object.keys(source).length !== 1) {
-    return 'code_source must be one of {"GitHub": …}, {"GitPackage": …}, {"WasmUrl": …}';
+    return 'code_source must be one of {"GitHub": …}, {"GitPackage": …}, {"WasmUrl": …}, {"JavaScript": …}';
   }
   const [variant, body] = Object.entries(source)[0]!;
+  if (variant === 'JavaScript') {
+    if (typeof body !== 'object' || body === null) return 'code_source.JavaScript must be an object';
+    const code = (body as Record<string, unknown>).code;
+    if (typeof code !== 'string') return 'code_source.JavaScript.code must be a string';
+    if (hasLoneSurrogate(code)) return 'code_source.JavaScript.code is not valid Unicode (it holds a lone surrogate)';
+    const e = scriptCodeError(code);
+    return e ? `invalid code_source: ${e}` : null;
+  }
   const fields: Record<string, string[]> = {
     GitHub: ['repo', 'commit', 'build_target'],
     GitPackage: ['repo', 'commit', 'path', 'build_target'],
     WasmUrl: ['url', 'hash', 'build_target'],
   };
   const wanted = fields[variant];
-  if (!wanted) return `code_source: unknown variant ${debugString(variant)}, expected GitHub, GitPackage or WasmUrl`;
+  if (!wanted) return `code_source: unknown variant ${debugString(variant)}, expected GitHub, GitPackage, WasmUrl or JavaScript`;
   if (typeof body !== 'object' || body === null) return `code_source.${variant} must be an object`;
   const b = body as Record<string, unknown>;
   for (const f of wanted) {

@@ -8,6 +8,7 @@ import { accountIdError } from '../conditions/condition';
 import { ErrorBox, Loading, Show, useAsync } from '../components/common';
 import { formatAgo, formatCount, formatMs, formatNear, formatTime } from '../lib/format';
 import { findSent } from '../lib/sent';
+import { inlineCode, scriptBytes, scriptHash, scriptSourceText } from '../lib/script';
 import { describeSource } from '../lib/source';
 
 type Status = 'pending' | RequestStatus;
@@ -35,10 +36,14 @@ export function statusOf(jobs: JobInfo[]): Status {
   return 'pending';
 }
 
-/** What the coordinator's `source` filter searches: the repository or URL, and a package's path. */
+/**
+ * What the coordinator's `source` filter searches: the repository or URL, a
+ * package's path, and `javascript:<sha256>` for inline code (never its text).
+ */
 export function sourceMatches(source: unknown, query: string): boolean {
   const s = source as Record<string, { repo?: string; url?: string; path?: string }> | null;
-  const parts = [s?.GitHub?.repo, s?.GitPackage?.repo, s?.GitPackage?.path, s?.WasmUrl?.url];
+  const code = inlineCode(source);
+  const parts = [s?.GitHub?.repo, s?.GitPackage?.repo, s?.GitPackage?.path, s?.WasmUrl?.url, code === null ? undefined : scriptSourceText(code)];
   return parts.some((p) => typeof p === 'string' && p.includes(query));
 }
 
@@ -134,12 +139,13 @@ export function Executions() {
         </label>
         <label>
           Source
-          <input value={source} onInput={(e) => filter(setSource)(e.currentTarget.value)} placeholder="github.com/…" />
+          <input value={source} onInput={(e) => filter(setSource)(e.currentTarget.value)} placeholder="github.com/… or javascript:" />
         </label>
       </form>
       <p class="note">
-        Account is the sender or the payer, exactly; source is part of the repository, URL or package path. "pending" requests
-        are on chain but not yet picked up by the coordinator.
+        Account is the sender or the payer, exactly; source is part of the repository, URL or package path, or of{' '}
+        <code>javascript:&lt;sha256&gt;</code> for inline JavaScript (<code>javascript:</code> finds them all). "pending" requests are on
+        chain but not yet picked up by the coordinator.
       </p>
       {accountError && (
         <p class="error" role="alert" data-testid="account-filter-error">
@@ -339,8 +345,7 @@ export function ExecutionDetail({ id }: { id: number }) {
               {asked.sender}
               {asked.payer && asked.payer !== asked.sender && <> (refunds to {asked.payer})</>}
             </dd>
-            <dt>Source</dt>
-            <dd class="mono">{describeSource(asked.source)}</dd>
+            <SourceDetail source={asked.source} />
             {asked.limits && (
               <>
                 <dt>Limits</dt>
@@ -424,6 +429,35 @@ export function ExecutionDetail({ id }: { id: number }) {
           </dl>
         </section>
       )}
+    </>
+  );
+}
+
+/** The source of a request: one line, or for inline JavaScript its kind, hash and code. */
+function SourceDetail({ source }: { source: unknown }) {
+  const code = inlineCode(source);
+  if (code === null) {
+    return (
+      <>
+        <dt>Source</dt>
+        <dd class="mono">{describeSource(source)}</dd>
+      </>
+    );
+  }
+  return (
+    <>
+      <dt>Source</dt>
+      <dd data-testid="source-kind">JavaScript (inline), {scriptBytes(code)} bytes</dd>
+      <dt>SHA-256</dt>
+      <dd class="mono" data-testid="source-hash">
+        {scriptHash(code)}
+      </dd>
+      <dt>Code</dt>
+      <dd>
+        <pre class="code" data-testid="source-code" tabIndex={0} role="region" aria-label="JavaScript code of the request">
+          {code}
+        </pre>
+      </dd>
     </>
   );
 }

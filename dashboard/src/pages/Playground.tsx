@@ -10,6 +10,7 @@ import { estimateParts, inputStorageCost, successCharge } from '../lib/pricing';
 import type { ContractConfig } from '../api/chain';
 import { rememberSent } from '../lib/sent';
 import { codeSourceError, describeSource } from '../lib/source';
+import { MAX_INLINE_SCRIPT_BYTES, SCRIPT_EXAMPLES, inlineCodeBytes, jsonStringLength, scriptHash, storageBytes } from '../lib/script';
 import { profileNameError } from '../lib/validation';
 import { accountIdError } from '../conditions/condition';
 import { useAsync } from '../components/common';
@@ -27,6 +28,8 @@ const PHASES: Array<{ phase: Phase; label: string }> = [
 
 interface Run {
   phase: Phase;
+  /** Inline JavaScript: nothing to build. */
+  inline: boolean;
   format: string;
   limits: ResourceLimits;
   txHash?: string;
@@ -44,10 +47,14 @@ const DEFAULT_LIMITS: ResourceLimits = { max_instructions: 1_000_000_000, max_me
 
 export function Playground() {
   const { config, chain, coordinator, signer } = useServices();
-  const [exampleIndex, setExampleIndex] = useState(config.examples.length ? '0' : 'custom');
+  // A config example's index, 'js' (inline JavaScript, edited below) or 'custom' (JSON).
+  const [exampleIndex, setExampleIndex] = useState(config.examples.length ? '0' : 'js');
   const [sourceText, setSourceText] = useState(
     JSON.stringify(config.examples[0]?.source ?? { GitHub: { repo: '', commit: 'main', build_target: 'wasm32-wasip1' } }, null, 2),
   );
+  const [scriptExample, setScriptExample] = useState('0');
+  const [scriptText, setScriptText] = useState(SCRIPT_EXAMPLES[0]?.code ?? '');
+  const inlineJs = exampleIndex === 'js';
   const [input, setInput] = useState('');
   const [format, setFormat] = useState<'Text' | 'Json' | 'Bytes'>('Text');
   const [limits, setLimits] = useState(DEFAULT_LIMITS);
@@ -58,24 +65,32 @@ export function Playground() {
   const stopped = useRef(false);
   useEffect(() => () => void (stopped.current = true), []);
 
+  let source: unknown = null;
+  let sourceError: string | null = null;
+  if (inlineJs) {
+    source = { JavaScript: { code: scriptText } };
+    sourceError = codeSourceError(source);
+  } else {
+    try {
+      source = JSON.parse(sourceText);
+      sourceError = codeSourceError(source);
+    } catch (e) {
+      sourceError = `The source is not JSON: ${errorText(e)}`;
+    }
+  }
+
   const inputBytes = byteLength(input);
+  // Inline code stays in contract state with the request, paid like input.
+  const codeBytes = inlineCodeBytes(source);
+  const storedBytes = storageBytes(input, source);
   useEffect(() => {
     let current = true;
-    chain.estimateExecution(limits, inputBytes).then(
+    chain.estimateExecution(limits, storedBytes).then(
       (value) => current && setEstimate({ value }),
       (e: unknown) => current && setEstimate({ error: errorText(e) }),
     );
     return () => void (current = false);
-  }, [chain, limits, inputBytes]);
-
-  let source: unknown = null;
-  let sourceError: string | null = null;
-  try {
-    source = JSON.parse(sourceText);
-    sourceError = codeSourceError(source);
-  } catch (e) {
-    sourceError = `The source is not JSON: ${errorText(e)}`;
-  }
+  }, [chain, limits, storedBytes]);
   // What request_execution would refuse, checked here first.
   const contractConfig = useAsync(() => chain.config(), [chain]);
   const problems: string[] = [];
@@ -102,7 +117,7 @@ export function Playground() {
       secrets_ref: profile.trim() ? { profile: profile.trim(), account_id: secretsOwner.trim() || signer.accountId } : null,
       response_format: format,
     };
-    let state: Run = { phase: 'signing', format, limits, deposit, jobs: [] };
+    let state: Run = { phase: 'signing', inline: inlineCodeBytes(source) > 0, format, limits, deposit, jobs: [] };
     const update = (patch: Partial<Run>) => {
       state = { ...state, ...patch };
       if (!stopped.current) setRun(state);
@@ -158,7 +173,8 @@ export function Playground() {
     }
   }
 
-  const phaseIndex = run ? PHASES.findIndex((p) => p.phase === run.phase) : -1;
+  const phases = run?.inline ? PHASES.filter((p) => p.phase !== 'building') : PHASES;
+  const phaseIndex = run ? phases.findIndex((p) => p.phase === run.phase) : -1;
 
   return (
     <>
@@ -186,7 +202,7 @@ export function Playground() {
                 const v = e.currentTarget.value;
                 setExampleIndex(v);
                 const example = config.examples[Number(v)];
-                if (v !== 'custom' && example) setSourceText(JSON.stringify(example.source, null, 2));
+                if (v !== 'custom' && v !== 'js' && example) setSourceText(JSON.stringify(example.source, null, 2));
               }}
             >
               {config.examples.map((ex, i) => (
@@ -194,27 +210,86 @@ export function Playground() {
                   {ex.name}
                 </option>
               ))}
+              <option value="js">JavaScript (inline)</option>
               <option value="custom">Custom source</option>
             </select>
           </label>
-          <label>
-            Code source (JSON, as request_execution takes it)
-            <textarea
-              id="pg-code"
-              rows={7}
-              class="mono"
-              value={sourceText}
-              onInput={(e) => {
-                setSourceText(e.currentTarget.value);
-                setExampleIndex('custom');
-              }}
-              aria-invalid={sourceError ? 'true' : undefined}
-              aria-describedby="source-help"
-            />
-          </label>
-          <p id="source-help" class={sourceError ? 'field-error' : 'help'} data-testid="source-status">
-            {sourceError ?? describeSource(source)}
-          </p>
+          {inlineJs ? (
+            <>
+              <label>
+                Example script
+                <select
+                  id="pg-js-example"
+                  value={scriptExample}
+                  onChange={(e) => {
+                    const v = e.currentTarget.value;
+                    setScriptExample(v);
+                    const example = SCRIPT_EXAMPLES[Number(v)];
+                    if (v !== 'own' && example) setScriptText(example.code);
+                  }}
+                >
+                  {SCRIPT_EXAMPLES.map((ex, i) => (
+                    <option key={ex.name} value={String(i)}>
+                      {ex.name}
+                    </option>
+                  ))}
+                  <option value="own">Your own script</option>
+                </select>
+              </label>
+              <label>
+                JavaScript code (sent inline, run on QuickJS; at most {MAX_INLINE_SCRIPT_BYTES} bytes as a JSON string)
+                <textarea
+                  id="pg-js"
+                  rows={14}
+                  class="mono code"
+                  spellcheck={false}
+                  autoComplete="off"
+                  value={scriptText}
+                  onInput={(e) => {
+                    setScriptText(e.currentTarget.value);
+                    setScriptExample('own');
+                  }}
+                  aria-invalid={sourceError ? 'true' : undefined}
+                  aria-describedby="source-help js-api-help"
+                />
+              </label>
+              <p id="js-api-help" class="help">
+                <code>outlayer.input()</code>, <code>outlayer.inputJson()</code>, <code>outlayer.output(value)</code> (strings as they are, anything
+                else as JSON), <code>console.log</code>/<code>console.error</code>, <code>process.env</code> (secrets), <code>fetch</code>;{' '}
+                <code>Math.random</code> and <code>Date</code> are fixed per request.
+              </p>
+              <p id="source-help" class={sourceError ? 'field-error' : 'help'} data-testid="source-status">
+                {sourceError ?? (
+                  <>
+                    JavaScript (inline): <span data-testid="script-size">{jsonStringLength(scriptText)}</span> of {MAX_INLINE_SCRIPT_BYTES} bytes as a
+                    JSON string, {codeBytes} bytes kept with the request; SHA-256 <code data-testid="script-hash">{scriptHash(scriptText)}</code> (secrets
+                    bound to this hash are readable by it)
+                  </>
+                )}
+              </p>
+            </>
+          ) : (
+            <>
+              <label>
+                Code source (JSON, as request_execution takes it)
+                <textarea
+                  id="pg-code"
+                  rows={7}
+                  class="mono"
+                  value={sourceText}
+                  onInput={(e) => {
+                    setSourceText(e.currentTarget.value);
+                    setExampleIndex('custom');
+                  }}
+                  aria-invalid={sourceError ? 'true' : undefined}
+                  aria-describedby="source-help"
+                />
+              </label>
+              <p id="source-help" class={sourceError ? 'field-error' : 'help'} data-testid="source-status">
+                {sourceError ?? describeSource(source)}
+              </p>
+            </>
+          )}
           <label>
             Input (stdin)
             <textarea id="pg-input" rows={3} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
@@ -255,7 +330,9 @@ export function Playground() {
           ) : estimate.value !== undefined ? (
             <>
               Deposit (worst case, the unused part is refunded): <strong>{formatNear(estimate.value)}</strong>
-              {contractConfig.data && <EstimateParts config={contractConfig.data} limits={limits} inputBytes={inputBytes} total={estimate.value} />}
+              {contractConfig.data && (
+                <EstimateParts config={contractConfig.data} limits={limits} inputBytes={inputBytes} codeBytes={codeBytes} total={estimate.value} />
+              )}
             </>
           ) : (
             'Estimating…'
@@ -284,7 +361,7 @@ export function Playground() {
             )}
           </h2>
           <ol class="steps" aria-label="Progress">
-            {PHASES.map((p, i) => (
+            {phases.map((p, i) => (
               <li key={p.phase} class={i < phaseIndex ? 'done' : i === phaseIndex ? 'current' : ''} aria-current={i === phaseIndex ? 'step' : undefined}>
                 {p.label}
               </li>
@@ -307,7 +384,15 @@ export function Playground() {
             </div>
           )}
           {run.completed && (
-            <Settlement deposit={run.deposit} completed={run.completed} output={run.output} format={run.format} config={contractConfig.data} limits={run.limits} />
+            <Settlement
+              deposit={run.deposit}
+              completed={run.completed}
+              output={run.output}
+              format={run.format}
+              config={contractConfig.data}
+              limits={run.limits}
+              inline={run.inline}
+            />
           )}
         </section>
       )}
@@ -322,6 +407,7 @@ function Settlement({
   format,
   config,
   limits,
+  inline,
 }: {
   deposit: bigint;
   completed: ExecutionCompleted;
@@ -329,6 +415,7 @@ function Settlement({
   format: string;
   config: ContractConfig | undefined;
   limits: ResourceLimits;
+  inline: boolean;
 }) {
   const used = completed.resources_used;
   // The charge split into its parts, when the current prices explain it.
@@ -357,7 +444,7 @@ function Settlement({
       <dt>Used</dt>
       <dd>
         {formatCount(used.instructions)} instructions, {formatMs(used.time_ms)} running, build{' '}
-        {used.compile_time_ms != null ? formatMs(used.compile_time_ms) : 'none (cached)'}
+        {used.compile_time_ms != null ? formatMs(used.compile_time_ms) : inline ? 'none (inline JavaScript)' : 'none (cached)'}
       </dd>
       <dt>Paid</dt>
       <dd data-testid="paid">{formatNear(deposit)}</dd>
@@ -399,16 +486,29 @@ function NumberField({ label, value, onChange }: { label: string; value: number;
   );
 }
 
-function EstimateParts({ config, limits, inputBytes, total }: { config: ContractConfig; limits: ResourceLimits; inputBytes: number; total: bigint }) {
+function EstimateParts({
+  config,
+  limits,
+  inputBytes,
+  codeBytes,
+  total,
+}: {
+  config: ContractConfig;
+  limits: ResourceLimits;
+  inputBytes: number;
+  codeBytes: number;
+  total: bigint;
+}) {
   const parts = estimateParts(config.pricing, limits, config.max_limits.max_compile_seconds);
-  const storage = inputStorageCost(inputBytes);
+  const storage = inputStorageCost(inputBytes + codeBytes);
   // Shown only when it adds up to what the contract asked for.
   if (parts.total + storage !== total) return null;
   return (
     <span class="help" data-testid="estimate-parts">
       {' '}
       = base {formatNear(parts.base)} + {formatCount(limits.max_instructions)} instructions {formatNear(parts.instructions)} + {limits.max_execution_seconds} s{' '}
-      {formatNear(parts.execution)} + build up to {config.max_limits.max_compile_seconds} s {formatNear(parts.build)} + input storage {formatNear(storage)}
+      {formatNear(parts.execution)} + build up to {config.max_limits.max_compile_seconds} s {formatNear(parts.build)} +{' '}
+      {codeBytes > 0 ? `storage of the input and code (${inputBytes} + ${codeBytes} bytes)` : 'input storage'} {formatNear(storage)}
     </span>
   );
 }

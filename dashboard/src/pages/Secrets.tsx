@@ -11,6 +11,7 @@ import { profileNameError } from '../lib/validation';
 import { encryptSecrets, secretNameError, secretsPlaintext } from '../crypto/secrets';
 import { formatNear, formatTime } from '../lib/format';
 import { sourceRepo } from '../lib/source';
+import { hasLoneSurrogate, scriptAccessor, scriptCodeError } from '../lib/script';
 
 
 /** Waits until a transaction's receipts have all run; throws the contract's message when it failed. */
@@ -40,10 +41,11 @@ export function Secrets() {
   const list = useAsync(() => (owner ? chain.listSecrets(owner) : Promise.resolve([])), [chain, owner]);
   const defaultRepo = sourceRepo(config.examples[0]?.source) ?? '';
 
-  const [kind, setKind] = useState<'repo' | 'wasm'>('repo');
+  const [kind, setKind] = useState<'repo' | 'wasm' | 'js'>('repo');
   const [repo, setRepo] = useState(defaultRepo);
   const [branch, setBranch] = useState('');
   const [hash, setHash] = useState('');
+  const [jsCode, setJsCode] = useState('');
   const [profile, setProfile] = useState('default');
   const [pairs, setPairs] = useState<Pair[]>([{ name: '', value: '' }]);
   const [access, setAccess] = useState<AccessCondition>('AllowAll');
@@ -52,10 +54,18 @@ export function Secrets() {
 
   let accessor: Accessor | null = null;
   let accessorError: string | null = null;
-  try {
-    accessor = normalizeAccessor(kind === 'repo' ? { Repo: { repo, branch: branch === '' ? null : branch } } : { WasmHash: { hash } });
-  } catch (e) {
-    accessorError = `invalid accessor: ${errorText(e)}`;
+  if (kind === 'js') {
+    // Inline code reads the secrets bound to the SHA-256 of its UTF-8 bytes,
+    // hashed here: the code itself is never sent anywhere by this form.
+    const codeError = hasLoneSurrogate(jsCode) ? 'the code is not valid Unicode (it holds a lone surrogate)' : scriptCodeError(jsCode);
+    if (codeError) accessorError = jsCode === '' ? 'Paste the script, exactly as it will be sent.' : `this script could not be sent inline: ${codeError}`;
+    else accessor = scriptAccessor(jsCode);
+  } else {
+    try {
+      accessor = normalizeAccessor(kind === 'repo' ? { Repo: { repo, branch: branch === '' ? null : branch } } : { WasmHash: { hash } });
+    } catch (e) {
+      accessorError = `invalid accessor: ${errorText(e)}`;
+    }
   }
   const profileError = profileNameError(profile);
   // Rows left entirely empty are not secrets.
@@ -118,6 +128,9 @@ export function Secrets() {
               <label class="inline">
                 <input type="radio" name="accessor-kind" checked={kind === 'wasm'} onChange={() => setKind('wasm')} /> WASM hash
               </label>
+              <label class="inline">
+                <input type="radio" name="accessor-kind" checked={kind === 'js'} onChange={() => setKind('js')} /> Inline JavaScript
+              </label>
             </div>
             {kind === 'repo' ? (
               <div class="row">
@@ -130,14 +143,34 @@ export function Secrets() {
                   <input id="secret-branch" value={branch} onInput={(e) => setBranch(e.currentTarget.value)} />
                 </label>
               </div>
-            ) : (
+            ) : kind === 'wasm' ? (
               <label>
                 SHA-256 of the WASM binary
                 <input id="secret-hash" class="mono" value={hash} onInput={(e) => setHash(e.currentTarget.value)} />
               </label>
+            ) : (
+              <>
+                <label>
+                  The script (exactly as sent: every byte counts, the last newline too)
+                  <textarea
+                    id="secret-js"
+                    rows={10}
+                    class="mono code"
+                    spellcheck={false}
+                    autoComplete="off"
+                    value={jsCode}
+                    onInput={(e) => setJsCode(e.currentTarget.value)}
+                    aria-describedby="secret-js-help"
+                  />
+                </label>
+                <p id="secret-js-help" class="help">
+                  Hashed in this browser: the secrets are bound to the SHA-256 of the code (a <code>WasmHash</code> accessor), so only requests
+                  carrying this very code can read them.
+                </p>
+              </>
             )}
             <p class={accessorError ? 'field-error' : 'help'} data-testid="accessor-status">
-              {accessorError ?? `Bound to ${describeAccessor(accessor!)}`}
+              {accessorError ?? `Bound to ${describeAccessor(accessor!)}${kind === 'js' ? ', the SHA-256 of this script' : ''}`}
             </p>
             <label>
               Profile

@@ -70,3 +70,15 @@ describe('Coordinator.request', () => {
     }
   });
 });
+
+describe('sourceMatches for inline JavaScript (the coordinator searches javascript:<sha256>)', () => {
+  const js = { JavaScript: { code: 'outlayer.output(1)' } };
+  it('finds it by kind and hash, never by its text', () => {
+    expect(sourceMatches(js, 'javascript:')).toBe(true);
+    expect(sourceMatches(js, 'javascript:8975f37e1fad')).toBe(true);
+    expect(sourceMatches(js, '8975f37e1fad0365be6a5eb49d5c1e72f92721da7ec1b0b8f3559dc7fedaf037')).toBe(true);
+    expect(sourceMatches(js, 'outlayer.output')).toBe(false);
+    expect(sourceMatches(js, 'JavaScript')).toBe(false);
+    expect(sourceMatches({ GitHub: { repo: 'github.com/a/b', commit: 'main' } }, 'javascript:')).toBe(false);
+  });
+});
