@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Subcommand};
-use outlayer_coordinator::bench::{BenchOptions, run as run_bench};
 use outlayer_coordinator::store::Store;
 use outlayer_coordinator::{Config, Error, tokens};
 
@@ -24,8 +23,9 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Measure create → poll → claim → complete throughput and claim latency.
-    Bench(BenchArgs),
+    /// Measure create → claim → complete throughput, claim latency, and the
+    /// HTTP and store floors of the same setting.
+    Bench(outlayer_coordinator::bench::BenchOptions),
 }
 
 /// Where the tokens are stored: the coordinator's store.
@@ -57,29 +57,14 @@ enum TokenCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Revoke a token by name; it stops working at once.
+    /// Revoke a token by name; running coordinators refuse it within their
+    /// --token-cache-ms (5 s by default).
     Revoke {
         #[arg(long)]
         name: String,
         #[command(flatten)]
         store: StoreArgs,
     },
-}
-
-#[derive(ClapArgs)]
-struct BenchArgs {
-    /// Concurrent simulated workers.
-    #[arg(long, default_value_t = 8)]
-    workers: usize,
-    /// Requests to push through.
-    #[arg(long, default_value_t = 2_000)]
-    requests: u64,
-    /// PostgreSQL URL (unset: SQLite in a temporary directory).
-    #[arg(long)]
-    database_url: Option<String>,
-    /// Redis URL (unset: the in-process queue).
-    #[arg(long)]
-    redis_url: Option<String>,
 }
 
 /// Runs one `outlayer coordinator` command (inside `main`'s async runtime).
@@ -145,19 +130,8 @@ async fn dispatch(args: Args) -> Result<ExitCode, Error> {
                 }
             }
         },
-        Command::Bench(bench) => {
-            if bench.workers == 0 || bench.requests == 0 {
-                eprintln!("error: --workers and --requests must be positive");
-                return Ok(ExitCode::from(crate::USAGE_ERROR));
-            }
-            let report = run_bench(BenchOptions {
-                workers: bench.workers,
-                requests: bench.requests,
-                database_url: bench.database_url,
-                redis_url: bench.redis_url,
-            })
-            .await?;
-            println!("{report}");
+        Command::Bench(options) => {
+            outlayer_coordinator::bench::main(options).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -12,6 +12,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::path::segment;
 use crate::retry::{Failure, Repeat, RetryPolicy};
+use crate::wire::{ClaimJobs, ClaimedJobs};
 use crate::{ClientError, RawResponse};
 
 /// Each call's bound, unless [`CoordinatorClient::with_timeout`] sets another.
@@ -192,6 +193,31 @@ impl CoordinatorClient {
         };
         self.call(self.post("/jobs/claim", &body, Repeat::OnlyIfNotActed))
             .await
+    }
+
+    /// Claims up to `max_jobs` pending jobs at once (the worker's free
+    /// slots), waiting up to `wait_ms` when none is pending; an empty list
+    /// when the wait ran out. Retried like [`Self::claim`], and for the same
+    /// reason: only when the coordinator certainly did nothing.
+    pub async fn claim_batch(
+        &self,
+        worker_id: &str,
+        capabilities: &[JobType],
+        max_jobs: u32,
+        wait_ms: u64,
+    ) -> Result<Vec<ClaimedJob>, ClientError> {
+        let body = ClaimJobs {
+            worker_id: worker_id.to_owned(),
+            capabilities: capabilities.to_vec(),
+            max_jobs,
+            wait_ms: Some(wait_ms),
+        };
+        let mut call = self.post("/jobs/claim-batch", &body, Repeat::OnlyIfNotActed);
+        // The coordinator holds the call open while it waits.
+        let wait = Duration::from_millis(wait_ms).saturating_add(POLL_MARGIN);
+        call.timeout = call.timeout.max(wait);
+        let claimed: ClaimedJobs = self.call(call).await?;
+        Ok(claimed.jobs)
     }
 
     /// Extends the lease. Repeating only moves its expiry again: retried.

@@ -13,6 +13,7 @@ mod error;
 mod path;
 mod response;
 mod retry;
+pub mod wire;
 
 pub use client::CoordinatorClient;
 pub use error::{ClientError, ErrorCode};

@@ -1,68 +1,126 @@
 //! The throughput benchmark behind `outlayer coordinator bench`: an
-//! in-process coordinator on a real port, four creators and N simulated workers
-//! doing create → poll → claim → complete over HTTP, measuring requests per
-//! second and claim latency.
+//! in-process coordinator on a real port, four creators (event monitors)
+//! and N simulated workers doing create → claim → complete over HTTP,
+//! measuring jobs per second and claim latency; then, for the same setting,
+//! the two floors it cannot beat: the same number of no-op HTTP round trips
+//! against the same server, and the same store operations (the same SQL)
+//! called directly, without HTTP.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use outlayer_coordinator_client::{ClientError, CoordinatorClient};
-use outlayer_types::coordinator::{CompleteJob, JobType};
+use outlayer_coordinator_client::{ClientError, CoordinatorClient, Method};
+use outlayer_types::coordinator::{CompleteJob, JobType, WorkerHeartbeat, WorkerStatus};
 use outlayer_types::{
     AccountId, BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
     ResourceMetrics, ResponseFormat, U128,
 };
+use serde::Serialize;
 use tokio::sync::Mutex;
+use tokio::task::JoinSet;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::store::now_ms;
+use crate::store::{Store, now_ms};
 use crate::{service, tokens};
 
 const CREATORS: u64 = 4;
+const KINDS: [JobType; 1] = [JobType::Execute];
+/// How long an idle simulated worker waits in one claim.
+const IDLE_WAIT_MS: u64 = 200;
 
-#[derive(Clone, Debug)]
+/// `outlayer coordinator bench`'s settings.
+#[derive(Clone, Debug, clap::Args)]
 pub struct BenchOptions {
-    pub workers: usize,
+    /// Concurrent simulated workers.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub workers: u32,
+    /// Jobs each worker runs at once: it claims up to this many in one call
+    /// (`/jobs/claim-batch`) and completes them concurrently.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub slots: u32,
+    /// Requests to push through.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub requests: u64,
-    /// PostgreSQL; `None` for SQLite in a temporary directory.
+    /// PostgreSQL URL (unset: SQLite in a temporary directory).
+    #[arg(long)]
     pub database_url: Option<String>,
-    /// Redis; `None` for the in-process queue.
+    /// Redis URL (unset: the in-process queue).
+    #[arg(long)]
     pub redis_url: Option<String>,
+    /// One JSON object on one line instead of the text report.
+    #[arg(long)]
+    pub json: bool,
 }
 
-#[derive(Clone, Debug)]
+impl BenchOptions {
+    /// The defaults, with `workers` and `requests` set (tests).
+    pub fn new(workers: u32, requests: u64) -> Self {
+        Self {
+            workers,
+            slots: 1,
+            requests,
+            database_url: None,
+            redis_url: None,
+            json: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub store: &'static str,
     pub queue: &'static str,
-    pub workers: usize,
+    pub workers: u32,
+    pub slots: u32,
     pub requests: u64,
-    pub elapsed: Duration,
-    pub claim_p50: Duration,
-    pub claim_p99: Duration,
-}
-
-impl BenchReport {
-    pub fn per_second(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
+    pub elapsed_s: f64,
+    /// Jobs (one per request) through create → claim → complete per second.
+    pub requests_per_s: f64,
+    /// Round trip of a claim that does not wait (`wait_ms` 0), p50 and p99.
+    pub claim_p50_ms: f64,
+    pub claim_p99_ms: f64,
+    /// HTTP calls the run made per job (creates, claims, completions).
+    pub http_calls_per_job: f64,
+    /// Jobs per second if a job cost only its HTTP round trips: the same
+    /// number of no-op round trips (`GET /health` with the worker token) on
+    /// the same server at the same concurrency.
+    pub http_floor_per_s: f64,
+    /// Jobs per second through the same store calls (the same SQL: create,
+    /// claim, complete) made directly, at the same concurrency, no HTTP.
+    pub store_floor_per_s: f64,
 }
 
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} + {}: {} requests, {} workers x {} slots",
+            self.store, self.queue, self.requests, self.workers, self.slots
+        )?;
+        writeln!(
+            f,
+            "  create → claim → complete  {:>8.0} jobs/s  ({:.2} s, {:.2} HTTP calls per job)",
+            self.requests_per_s, self.elapsed_s, self.http_calls_per_job
+        )?;
+        writeln!(
+            f,
+            "  claim latency              p50 {:.2} ms, p99 {:.2} ms",
+            self.claim_p50_ms, self.claim_p99_ms
+        )?;
+        writeln!(
+            f,
+            "  HTTP floor                 {:>8.0} jobs/s  (ours at {:.0}% of it)",
+            self.http_floor_per_s,
+            100.0 * self.requests_per_s / self.http_floor_per_s
+        )?;
         write!(
             f,
-            "{} + {}: {} requests, {} workers, {:.2} s, {:.0} req/s (create→poll→claim→complete), claim p50 {:.2} ms, p99 {:.2} ms",
-            self.store,
-            self.queue,
-            self.requests,
-            self.workers,
-            self.elapsed.as_secs_f64(),
-            self.per_second(),
-            self.claim_p50.as_secs_f64() * 1e3,
-            self.claim_p99.as_secs_f64() * 1e3,
+            "  store floor                {:>8.0} jobs/s  (ours at {:.0}% of it)",
+            self.store_floor_per_s,
+            100.0 * self.requests_per_s / self.store_floor_per_s
         )
     }
 }
@@ -100,60 +158,153 @@ fn request(request_id: u64) -> Result<ExecutionRequest> {
     })
 }
 
+fn completion(lease_token: String) -> CompleteJob {
+    CompleteJob {
+        lease_token,
+        success: true,
+        error_category: None,
+        error: None,
+        output_summary: Some("bench".into()),
+        metrics: Some(ResourceMetrics::default()),
+        actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
+    }
+}
+
 /// A client failure ends the benchmark; the message says where.
 fn client_error(e: ClientError) -> Error {
     Error::Internal(format!("bench client: {e}"))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
+fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("bench task: {e}"))
 }
 
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1e3
+}
+
+/// What the simulated workers share: jobs done, the moment the last one
+/// was, HTTP calls made, claim latencies.
+struct Tally {
+    total: u64,
+    started: Instant,
+    done: AtomicU64,
+    last_done_ns: AtomicU64,
+    calls: AtomicU64,
+    latencies: Mutex<Vec<Duration>>,
+}
+
+impl Tally {
+    fn new(total: u64) -> Arc<Self> {
+        Arc::new(Self {
+            total,
+            started: Instant::now(),
+            done: AtomicU64::new(0),
+            last_done_ns: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            latencies: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn finished(&self) -> bool {
+        self.done.load(Ordering::Relaxed) >= self.total
+    }
+
+    fn job_done(&self) {
+        if self.done.fetch_add(1, Ordering::Relaxed) + 1 == self.total {
+            let ns = self.started.elapsed().as_nanos() as u64;
+            self.last_done_ns.store(ns, Ordering::Relaxed);
+        }
+    }
+
+    fn call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// From the start to the last job's completion (not to the moment the
+    /// last idle worker's wait ran out).
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.last_done_ns.load(Ordering::Relaxed))
+    }
+}
+
+/// A worker with `slots` slots: claims up to that many pending jobs in one
+/// call, completes them concurrently, and when a claim finds nothing waits
+/// in the next one for a wake-up.
 async fn worker(
     client: CoordinatorClient,
     id: String,
-    done: Arc<AtomicU64>,
-    total: u64,
-    latencies: Arc<Mutex<Vec<Duration>>>,
+    slots: u32,
+    tally: Arc<Tally>,
 ) -> Result<()> {
-    let kinds = [JobType::Execute];
+    let mut idle = false;
     let mut mine = Vec::new();
-    while done.load(Ordering::Relaxed) < total {
-        let Some(offer) = client.poll(&id, &kinds, 200).await.map_err(client_error)? else {
-            continue;
-        };
+    while !tally.finished() {
+        let wait = if idle { IDLE_WAIT_MS } else { 0 };
         let started = Instant::now();
-        let claimed = match client.claim(&id, Some(offer.job_id), &kinds).await {
-            Ok(claimed) => claimed,
-            // Another worker took it first.
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(client_error(e)),
-        };
-        mine.push(started.elapsed());
-        client
-            .complete(
-                claimed.job_id,
-                &CompleteJob {
-                    lease_token: claimed.lease_token,
-                    success: true,
-                    error_category: None,
-                    error: None,
-                    output_summary: Some("bench".into()),
-                    metrics: Some(ResourceMetrics::default()),
-                    actual_cost: None,
-                    resolve_tx_hash: None,
-                    resolve_submitted_at_ms: None,
-                },
-            )
+        let jobs = client
+            .claim_batch(&id, &KINDS, slots, wait)
             .await
             .map_err(client_error)?;
-        done.fetch_add(1, Ordering::Relaxed);
+        tally.call();
+        if wait == 0 {
+            mine.push(started.elapsed());
+        }
+        idle = jobs.is_empty();
+        let mut completions = JoinSet::new();
+        for job in jobs {
+            let client = client.clone();
+            let tally = tally.clone();
+            completions.spawn(async move {
+                client
+                    .complete(job.job_id, &completion(job.lease_token))
+                    .await
+                    .map_err(client_error)?;
+                tally.call();
+                tally.job_done();
+                Ok::<_, Error>(())
+            });
+        }
+        while let Some(done) = completions.join_next().await {
+            done.map_err(join_error)??;
+        }
     }
-    latencies.lock().await.extend(mine);
+    tally.latencies.lock().await.extend(mine);
+    Ok(())
+}
+
+/// The same work on the store itself: no HTTP, no queue.
+async fn store_worker(store: Store, id: String, slots: u32, tally: Arc<Tally>) -> Result<()> {
+    while !tally.finished() {
+        let claimed = store
+            .claim_many(None, &KINDS, slots, &id, "bench-", 60_000, now_ms())
+            .await?;
+        if claimed.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        let mut completions = JoinSet::new();
+        for row in claimed {
+            let store = store.clone();
+            let tally = tally.clone();
+            completions.spawn(async move {
+                store
+                    .complete(row.offer.job_id, &completion(row.lease_token), now_ms())
+                    .await?;
+                tally.job_done();
+                Ok::<_, Error>(())
+            });
+        }
+        while let Some(done) = completions.join_next().await {
+            done.map_err(join_error)??;
+        }
+    }
     Ok(())
 }
 
@@ -180,7 +331,7 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     config.anon_rps = 0.0;
     config.keyed_rps = 0.0;
     let running = service::spawn(config).await?;
-    let store = if options.database_url.is_some() {
+    let store_kind = if options.database_url.is_some() {
         "postgresql"
     } else {
         "sqlite"
@@ -188,61 +339,181 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     let queue = running.coordinator.queue.kind();
     let token = tokens::create(&running.coordinator.store, &format!("bench-{run_id}")).await?;
     let client = CoordinatorClient::new(&running.url(), Some(token));
+    let worker_ids: Vec<String> = (0..options.workers)
+        .map(|i| format!("bench-{run_id}-{i}"))
+        .collect();
+    // Workers say hello first, as real ones do: their ids are theirs.
+    for id in &worker_ids {
+        client
+            .worker_heartbeat(&WorkerHeartbeat {
+                worker_id: id.clone(),
+                status: WorkerStatus::Idle,
+                capabilities: KINDS.to_vec(),
+                version: None,
+            })
+            .await
+            .map_err(client_error)?;
+    }
 
-    let done = Arc::new(AtomicU64::new(0));
-    let latencies = Arc::new(Mutex::new(Vec::new()));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..options.workers)
-        .map(|i| {
+    let result = async {
+        let (elapsed, calls, mut latencies) =
+            through_http(&client, &worker_ids, options, run_id * 1_000).await?;
+        latencies.sort();
+        let http = http_floor(&client, calls, options).await?;
+        let store = store_floor(
+            &running.coordinator.store,
+            &worker_ids,
+            options,
+            run_id * 1_000 + options.requests,
+        )
+        .await?;
+        let per_s = |d: Duration| options.requests as f64 / d.as_secs_f64();
+        Ok(BenchReport {
+            store: store_kind,
+            queue,
+            workers: options.workers,
+            slots: options.slots,
+            requests: options.requests,
+            elapsed_s: elapsed.as_secs_f64(),
+            requests_per_s: per_s(elapsed),
+            claim_p50_ms: percentile_ms(&latencies, 0.50),
+            claim_p99_ms: percentile_ms(&latencies, 0.99),
+            http_calls_per_job: calls as f64 / options.requests as f64,
+            http_floor_per_s: per_s(http),
+            store_floor_per_s: per_s(store),
+        })
+    }
+    .await;
+    running.stop().await;
+    result
+}
+
+/// The measured run: elapsed time, HTTP calls made, claim latencies.
+async fn through_http(
+    client: &CoordinatorClient,
+    worker_ids: &[String],
+    options: &BenchOptions,
+    base: u64,
+) -> Result<(Duration, u64, Vec<Duration>)> {
+    let tally = Tally::new(options.requests);
+    let workers: Vec<_> = worker_ids
+        .iter()
+        .map(|id| {
             tokio::spawn(worker(
                 client.clone(),
-                format!("bench-{i}"),
-                done.clone(),
-                options.requests,
-                latencies.clone(),
+                id.clone(),
+                options.slots,
+                tally.clone(),
             ))
         })
         .collect();
     // Event monitors report requests concurrently too: four creators.
-    let base = run_id * 1_000;
     let creators: Vec<_> = (0..CREATORS)
         .map(|k| {
             let client = client.clone();
             let requests = options.requests;
+            let tally = tally.clone();
             tokio::spawn(async move {
                 for n in (k..requests).step_by(CREATORS as usize) {
                     client
                         .create_execution(&request(base + n)?)
                         .await
                         .map_err(client_error)?;
+                    tally.call();
                 }
                 Ok::<_, Error>(())
             })
         })
         .collect();
-    for creator in creators {
-        creator
-            .await
-            .map_err(|e| Error::Internal(format!("bench creator: {e}")))??;
+    for task in creators.into_iter().chain(workers) {
+        task.await.map_err(join_error)??;
     }
-    for worker in workers {
-        worker
-            .await
-            .map_err(|e| Error::Internal(format!("bench worker: {e}")))??;
+    let latencies = std::mem::take(&mut *tally.latencies.lock().await);
+    Ok((
+        tally.elapsed(),
+        tally.calls.load(Ordering::Relaxed),
+        latencies,
+    ))
+}
+
+/// `calls` no-op round trips, spread over as many tasks as the run had.
+async fn http_floor(
+    client: &CoordinatorClient,
+    calls: u64,
+    options: &BenchOptions,
+) -> Result<Duration> {
+    let tasks = u64::from(options.workers) * u64::from(options.slots) + CREATORS;
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for k in 0..tasks {
+        let client = client.clone();
+        set.spawn(async move {
+            for _ in (k..calls).step_by(tasks as usize) {
+                let response = client
+                    .raw(Method::GET, "/health", None)
+                    .await
+                    .map_err(client_error)?;
+                if !response.status.is_success() {
+                    return Err(Error::Internal(format!(
+                        "bench floor: /health answered {}",
+                        response.status
+                    )));
+                }
+            }
+            Ok::<_, Error>(())
+        });
     }
-    let elapsed = started.elapsed();
-    running.stop().await;
-    let mut latencies = Arc::try_unwrap(latencies)
-        .map_err(|_| Error::Internal("latencies still shared".into()))?
-        .into_inner();
-    latencies.sort();
-    Ok(BenchReport {
-        store,
-        queue,
-        workers: options.workers,
-        requests: options.requests,
-        elapsed,
-        claim_p50: percentile(&latencies, 0.50),
-        claim_p99: percentile(&latencies, 0.99),
-    })
+    while let Some(done) = set.join_next().await {
+        done.map_err(join_error)??;
+    }
+    Ok(started.elapsed())
+}
+
+/// The same store calls as the run, made directly.
+async fn store_floor(
+    store: &Store,
+    worker_ids: &[String],
+    options: &BenchOptions,
+    base: u64,
+) -> Result<Duration> {
+    let tally = Tally::new(options.requests);
+    let mut set = JoinSet::new();
+    for id in worker_ids {
+        set.spawn(store_worker(
+            store.clone(),
+            format!("{id}-store"),
+            options.slots,
+            tally.clone(),
+        ));
+    }
+    for k in 0..CREATORS {
+        let store = store.clone();
+        let requests = options.requests;
+        set.spawn(async move {
+            for n in (k..requests).step_by(CREATORS as usize) {
+                store
+                    .create_request(&request(base + n)?, false, now_ms())
+                    .await?;
+            }
+            Ok::<_, Error>(())
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done.map_err(join_error)??;
+    }
+    Ok(tally.elapsed())
+}
+
+/// `outlayer coordinator bench`: runs and prints the report (text, or one
+/// JSON line with `--json`).
+pub async fn main(options: BenchOptions) -> Result<()> {
+    let json = options.json;
+    let report = run(options).await?;
+    if json {
+        let line = serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?;
+        println!("{line}");
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }

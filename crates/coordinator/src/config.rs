@@ -79,6 +79,11 @@ pub struct Config {
     /// Burst per worker token.
     #[arg(long, env = "COORDINATOR_KEYED_BURST", default_value_t = 2000.0)]
     pub keyed_burst: f64,
+    /// How long a worker token (and a worker id's owner) looked up in the
+    /// store is remembered (ms; 0: always ask the store). A token revoked
+    /// by `outlayer coordinator token revoke` stops working within this.
+    #[arg(long, env = "COORDINATOR_TOKEN_CACHE_MS", default_value_t = 5_000)]
+    pub token_cache_ms: u64,
     /// Proxies whose `X-Forwarded-For` is believed (comma-separated addresses).
     #[arg(long, env = "COORDINATOR_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,

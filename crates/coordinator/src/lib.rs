@@ -17,6 +17,7 @@ pub mod api;
 pub mod artifacts;
 pub mod auth;
 pub mod bench;
+pub mod cache;
 pub mod config;
 pub mod error;
 mod http;

@@ -137,6 +137,16 @@ fn schemas() -> Value {
             "job_id": u64_, "job_type": job_type, "request_id": u64_, "attempt": u64_,
             "lease_token": { "type": "string" }, "lease_expires_at_ms": u64_,
             "artifact_checksum": { "type": "string" }, "request": schema("ExecutionRequest") } },
+        "ClaimJobs": object(&["worker_id", "max_jobs"], json!({
+            "worker_id": name,
+            "capabilities": { "type": "array", "minItems": 1, "items": job_type },
+            "max_jobs": { "type": "integer", "minimum": 1, "maximum": 64,
+                "description": "The worker's free slots: at most this many jobs are claimed" },
+            "wait_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0,
+                "description": "When nothing is pending, wait up to this long (capped by --max-poll-ms); 0 or absent answers at once" } })),
+        "ClaimedJobs": { "type": "object", "properties": {
+            "jobs": { "type": "array", "items": schema("ClaimedJob"),
+                "description": "Oldest first, each under its own lease; empty when nothing was pending within the wait" } } },
         "ExtendLease": object(&["lease_token"], json!({ "lease_token": { "type": "string" } })),
         "LeaseExtended": { "type": "object", "properties": { "lease_expires_at_ms": u64_ } },
         "CompleteJob": object(&["lease_token", "success"], json!({
@@ -343,6 +353,7 @@ fn build() -> Value {
                 "responses": responses(("200", ok("Ok")), &["400", "401", "404"]) } },
             "/jobs/poll": { "post": worker_op("Wait for a pending job", Some("PollJobs"), ("200", ok("PollResponse")), &["400", "413"]) },
             "/jobs/claim": { "post": worker_op("Claim a job under a lease", Some("ClaimJob"), ("200", ok("ClaimedJob")), &["400", "404", "409"]) },
+            "/jobs/claim-batch": { "post": worker_op("Claim up to max_jobs pending jobs at once, waiting up to wait_ms when none is pending", Some("ClaimJobs"), ("200", ok("ClaimedJobs")), &["400", "409"]) },
             "/jobs/{id}/heartbeat": { "post": {
                 "parameters": [job_id_param()],
                 "summary": "Extend a held lease", "security": [{ "worker": [] }], "requestBody": body("ExtendLease"),

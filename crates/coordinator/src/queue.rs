@@ -45,8 +45,9 @@ impl Queue {
         }
     }
 
-    /// Waits up to `wait` for the id of a job of one of these types.
-    pub async fn pop(&self, types: &[JobType], wait: Duration) -> Result<Option<u64>> {
+    /// Waits up to `wait` for a wake-up for a job of one of these types:
+    /// its type and id.
+    pub async fn pop(&self, types: &[JobType], wait: Duration) -> Result<Option<(JobType, u64)>> {
         match self {
             Self::Memory(queue) => Ok(queue.pop(types, wait).await),
             Self::Redis(queue) => queue.pop(types, wait).await,
@@ -71,6 +72,12 @@ impl Queue {
     }
 }
 
+/// Wake-ups kept per job type. Workers that claim from the store directly
+/// (`/jobs/claim-batch`) leave the wake-ups of the jobs they took behind;
+/// the oldest beyond this are dropped, so the list cannot grow without end.
+/// Dropping a hint loses nothing: the store is asked on every wait.
+pub const MAX_WAKEUPS: usize = 10_000;
+
 fn slot(job_type: JobType) -> usize {
     match job_type {
         JobType::Compile => 0,
@@ -88,16 +95,24 @@ pub struct MemoryQueue {
 impl MemoryQueue {
     fn push(&self, job: JobOffer) {
         let slot = slot(job.job_type);
-        self.ids.lock().expect("queue lock")[slot].push_back(job.job_id);
+        {
+            let mut ids = self.ids.lock().expect("queue lock");
+            ids[slot].push_back(job.job_id);
+            if ids[slot].len() > MAX_WAKEUPS {
+                ids[slot].pop_front();
+            }
+        }
         self.ready[slot].notify_one();
     }
 
-    fn try_pop(&self, types: &[JobType]) -> Option<u64> {
+    fn try_pop(&self, types: &[JobType]) -> Option<(JobType, u64)> {
         let mut ids = self.ids.lock().expect("queue lock");
-        types.iter().find_map(|t| ids[slot(*t)].pop_front())
+        types
+            .iter()
+            .find_map(|t| ids[slot(*t)].pop_front().map(|id| (*t, id)))
     }
 
-    async fn pop(&self, types: &[JobType], wait: Duration) -> Option<u64> {
+    async fn pop(&self, types: &[JobType], wait: Duration) -> Option<(JobType, u64)> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(id) = self.try_pop(types) {
@@ -147,10 +162,32 @@ impl RedisQueue {
     }
 
     async fn push(&self, job: JobOffer) -> Result<()> {
-        let mut cmd = redis::cmd("LPUSH");
-        cmd.arg(self.key(job.job_type)).arg(job.job_id);
-        self.shared_query::<i64>(&cmd).await?;
-        Ok(())
+        let key = self.key(job.job_type);
+        let mut pipe = redis::pipe();
+        pipe.cmd("LPUSH")
+            .arg(&key)
+            .arg(job.job_id)
+            .ignore()
+            .cmd("LTRIM")
+            .arg(&key)
+            .arg(0)
+            .arg(MAX_WAKEUPS as i64 - 1)
+            .ignore();
+        self.shared_pipe(&pipe).await
+    }
+
+    /// [`Self::shared_query`] for a pipeline.
+    async fn shared_pipe(&self, pipe: &redis::Pipeline) -> Result<()> {
+        let mut conn = self.shared.lock().expect("redis lock").clone();
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() => {
+                let mut fresh = self.client.get_multiplexed_async_connection().await?;
+                *self.shared.lock().expect("redis lock") = fresh.clone();
+                Ok(pipe.query_async::<()>(&mut fresh).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Runs a command on the shared connection, reconnecting once if the
@@ -168,7 +205,7 @@ impl RedisQueue {
         }
     }
 
-    async fn pop(&self, types: &[JobType], wait: Duration) -> Result<Option<u64>> {
+    async fn pop(&self, types: &[JobType], wait: Duration) -> Result<Option<(JobType, u64)>> {
         let idle = self.blocking.lock().expect("pool lock").pop();
         let mut conn = match idle {
             Some(conn) => conn,
@@ -195,7 +232,12 @@ impl RedisQueue {
         // Only a connection that answered goes back to the pool; a failed
         // one may be mid-reply.
         self.blocking.lock().expect("pool lock").push(conn);
-        Ok(popped.map(|(_, id)| id))
+        Ok(popped.and_then(|(key, id)| {
+            types
+                .iter()
+                .find(|t| self.key(**t) == key)
+                .map(|t| (*t, id))
+        }))
     }
 
     async fn ping(&self) -> Result<()> {

@@ -40,7 +40,9 @@ impl Coordinator {
     /// Opens the store (applying migrations), the queue and the artifact cache.
     pub async fn open(config: Config) -> Result<Arc<Self>> {
         tokio::fs::create_dir_all(&config.data_dir).await?;
-        let store = Store::connect(&config.store_url()).await?;
+        let store = Store::connect(&config.store_url())
+            .await?
+            .with_lookup_cache(Duration::from_millis(config.token_cache_ms));
         let queue = match &config.redis_url {
             Some(url) => Queue::redis(url, &config.redis_prefix).await?,
             None => Queue::memory(),

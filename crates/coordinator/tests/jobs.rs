@@ -225,6 +225,197 @@ async fn race_claim_any(backend: Backend) {
     harness.stop().await;
 }
 
+fn success(lease_token: &str) -> CompleteJob {
+    CompleteJob {
+        lease_token: lease_token.to_owned(),
+        success: true,
+        error_category: None,
+        error: None,
+        output_summary: None,
+        metrics: None,
+        actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
+    }
+}
+
+/// Batched claims (several sizes, with and without a wait) racing single
+/// claims: every job is handed out exactly once, each under a lease token
+/// of its own that completes that job and no other, with its request.
+async fn race_claim_batch(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    const JOBS: u64 = 300;
+    for id in 0..JOBS {
+        harness
+            .client
+            .create_execution(&wasm_request(id))
+            .await
+            .unwrap();
+    }
+    let claimers: Vec<_> = (0..16u32)
+        .map(|i| {
+            let client = harness.client.clone();
+            tokio::spawn(async move {
+                let worker = format!("b{i}");
+                let mut mine = Vec::new();
+                loop {
+                    let jobs = match i % 4 {
+                        // Single claims race the batches.
+                        0 => match client.claim(&worker, None, &JobType::ALL).await {
+                            Ok(job) => vec![job],
+                            Err(e) if e.is_not_found() => Vec::new(),
+                            Err(e) => panic!("{e}"),
+                        },
+                        1 => client
+                            .claim_batch(&worker, &JobType::ALL, 50, 20)
+                            .await
+                            .unwrap(),
+                        _ => client
+                            .claim_batch(&worker, &JobType::ALL, i % 7 + 1, 0)
+                            .await
+                            .unwrap(),
+                    };
+                    if jobs.is_empty() {
+                        return mine;
+                    }
+                    assert!(jobs.len() <= 50);
+                    mine.extend(jobs);
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    let mut ids: Vec<u64> = all.iter().map(|j| j.job_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        (all.len(), ids.len()),
+        (JOBS as usize, JOBS as usize),
+        "each job claimed once"
+    );
+    let mut tokens: Vec<&str> = all.iter().map(|j| j.lease_token.as_str()).collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), JOBS as usize, "a lease token per job");
+    for job in &all {
+        assert_eq!(job.attempt, 1);
+        assert_eq!(job.job_type, JobType::Execute);
+        assert_eq!(
+            job.request,
+            wasm_request(job.request_id),
+            "the job's own request"
+        );
+    }
+    // A token completes its own job only.
+    let (a, b) = (&all[0], &all[1]);
+    let refused = harness
+        .client
+        .complete(a.job_id, &success(&b.lease_token))
+        .await
+        .unwrap_err();
+    assert!(refused.is_conflict(), "{refused}");
+    for job in &all {
+        let done = harness
+            .client
+            .complete(job.job_id, &success(&job.lease_token))
+            .await
+            .unwrap();
+        assert_eq!(done.state, JobState::Completed);
+    }
+    let stats = harness.client.stats().await.unwrap();
+    assert_eq!(stats.jobs.completed, JOBS);
+    assert_eq!(stats.jobs.pending + stats.jobs.claimed, 0);
+    harness.stop().await;
+}
+
+/// A batch claim takes at most `max_jobs`, oldest first; with nothing
+/// pending it waits for a job created meanwhile and returns it; its
+/// arguments are checked.
+async fn claim_batch_waits_and_checks(backend: Backend) {
+    let harness = Harness::start(backend, |_| {}).await;
+    let client = &harness.client;
+    for id in 0..5 {
+        client.create_execution(&wasm_request(id)).await.unwrap();
+    }
+    let first = client.claim_batch("w", &JobType::ALL, 3, 0).await.unwrap();
+    let requests: Vec<u64> = first.iter().map(|j| j.request_id).collect();
+    assert_eq!(requests, [0, 1, 2]);
+    let rest = client.claim_batch("w", &JobType::ALL, 3, 0).await.unwrap();
+    let requests: Vec<u64> = rest.iter().map(|j| j.request_id).collect();
+    assert_eq!(requests, [3, 4]);
+    // Nothing pending and no wait: an empty answer at once.
+    let started = std::time::Instant::now();
+    assert!(
+        client
+            .claim_batch("w", &JobType::ALL, 3, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing pending and a wait: the job created meanwhile.
+    let waiter = {
+        let client = client.clone();
+        tokio::spawn(async move { client.claim_batch("w", &JobType::ALL, 3, 5_000).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.create_execution(&wasm_request(5)).await.unwrap();
+    let woken = waiter.await.unwrap().unwrap();
+    assert_eq!(woken.len(), 1);
+    assert_eq!(woken[0].request_id, 5);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // Job types are respected: no compile job exists.
+    assert!(
+        client
+            .claim_batch("w", &[JobType::Compile], 3, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Bad arguments.
+    for body in [
+        r#"{"worker_id": "w", "max_jobs": 0}"#,
+        r#"{"worker_id": "w", "max_jobs": 65}"#,
+        r#"{"worker_id": "w"}"#,
+        r#"{"worker_id": "w", "max_jobs": 1, "capabilities": []}"#,
+        r#"{"worker_id": "w", "max_jobs": 1, "extra": 1}"#,
+    ] {
+        let (status, _, error) = common::send(
+            &format!("{}/jobs/claim-batch", harness.url()),
+            axum::http::Method::POST,
+            Some(&harness.token),
+            Some(body),
+            Default::default(),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["error"], "bad_request", "{body}");
+    }
+    // Another token's worker id is refused, as for single claims.
+    let other = harness.client_named("other").await;
+    other
+        .worker_heartbeat(&WorkerHeartbeat {
+            worker_id: "theirs".into(),
+            status: WorkerStatus::Idle,
+            capabilities: JobType::ALL.to_vec(),
+            version: None,
+        })
+        .await
+        .unwrap();
+    let taken = client
+        .claim_batch("theirs", &JobType::ALL, 1, 0)
+        .await
+        .unwrap_err();
+    assert!(taken.is_conflict(), "{taken}");
+    harness.stop().await;
+}
+
 async fn lease_expiry(backend: Backend) {
     let harness = Harness::start(backend, |c| {
         c.lease_ms = 300;
@@ -556,6 +747,8 @@ async fn branch_pins(backend: Backend) {
 both_backends!(
     race,
     race_claim_any,
+    race_claim_batch,
+    claim_batch_waits_and_checks,
     lease_expiry,
     durability,
     idempotent_creation,

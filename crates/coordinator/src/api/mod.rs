@@ -41,6 +41,7 @@ pub const ROUTES: &[&str] = &[
     "/executions/{id}/settled",
     "/jobs/poll",
     "/jobs/claim",
+    "/jobs/claim-batch",
     "/jobs/{id}/heartbeat",
     "/jobs/{id}/complete",
     "/artifacts/{checksum}",

@@ -17,7 +17,8 @@ use super::extract::{ApiBytes, ApiJson, ApiPath};
 use crate::auth::random_hex;
 use crate::error::{Error, Result};
 use crate::service::Coordinator;
-use crate::store::now_ms;
+use crate::store::{ClaimedRow, now_ms};
+use outlayer_coordinator_client::wire::{ClaimJobs, ClaimedJobs, MAX_CLAIM_BATCH};
 
 pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
     Router::new()
@@ -25,6 +26,7 @@ pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
         .route("/executions/{id}/settled", post(settled))
         .route("/jobs/poll", post(poll))
         .route("/jobs/claim", post(claim))
+        .route("/jobs/claim-batch", post(claim_batch))
         .route("/jobs/{id}/heartbeat", post(extend_lease))
         .route("/jobs/{id}/complete", post(complete))
         .route(
@@ -130,6 +132,10 @@ async fn settled(
     }
 }
 
+/// The longest a waiting poll or claim trusts the queue before asking the
+/// store again.
+const POLL_SLICE: Duration = Duration::from_secs(1);
+
 /// Long poll: returns a pending job offer as soon as the queue wakes us, or
 /// `null` when the (capped) wait runs out. Between queue waits the store is
 /// asked directly, so a lost wake-up delays a job by at most one slice.
@@ -145,10 +151,9 @@ async fn poll(
         .unwrap_or(c.config.max_poll_ms)
         .min(c.config.max_poll_ms);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
-    const SLICE: Duration = Duration::from_secs(1);
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let popped = match c.queue.pop(&body.capabilities, left.min(SLICE)).await {
+        let popped = match c.queue.pop(&body.capabilities, left.min(POLL_SLICE)).await {
             Ok(popped) => popped,
             Err(e) => {
                 // The queue is down: the store still knows the work. Wait a
@@ -159,7 +164,7 @@ async fn poll(
             }
         };
         let offer = match popped {
-            Some(id) => c.store.pending_offer(id, &body.capabilities).await?,
+            Some((_, id)) => c.store.pending_offer(id, &body.capabilities).await?,
             None => c.store.first_pending(&body.capabilities).await?,
         };
         if let Some(job) = offer {
@@ -168,6 +173,25 @@ async fn poll(
         if popped.is_none() && (tokio::time::Instant::now() >= deadline || c.stopping()) {
             return Ok(Json(PollResponse { job: None }));
         }
+    }
+}
+
+/// The secret part of the lease tokens of one claim: each job's token is
+/// this followed by the job's id.
+fn lease_secret() -> Result<String> {
+    Ok(format!("{}-", random_hex(16)?))
+}
+
+fn claimed_job(row: ClaimedRow) -> ClaimedJob {
+    ClaimedJob {
+        job_id: row.offer.job_id,
+        job_type: row.offer.job_type,
+        request_id: row.offer.request_id,
+        attempt: row.attempt,
+        lease_token: row.lease_token,
+        lease_expires_at_ms: row.lease_expires_at_ms,
+        artifact_checksum: row.artifact_checksum,
+        request: row.request,
     }
 }
 
@@ -181,19 +205,19 @@ async fn claim(
     c.store
         .check_worker_owner(&body.worker_id, &token_name)
         .await?;
-    let lease_token = random_hex(16)?;
     let claimed = c
         .store
-        .claim(
+        .claim_many(
             body.job_id,
             &body.capabilities,
+            1,
             &body.worker_id,
-            &lease_token,
+            &lease_secret()?,
             c.config.lease_ms,
             now_ms(),
         )
         .await?;
-    let Some(row) = claimed else {
+    let Some(row) = claimed.into_iter().next() else {
         c.metrics.claim_conflict();
         return Err(match body.job_id {
             Some(id) => Error::Conflict(format!(
@@ -203,16 +227,79 @@ async fn claim(
         });
     };
     c.metrics.job_claimed();
-    Ok(Json(ClaimedJob {
-        job_id: row.offer.job_id,
-        job_type: row.offer.job_type,
-        request_id: row.offer.request_id,
-        attempt: row.attempt,
-        lease_token: row.lease_token,
-        lease_expires_at_ms: row.lease_expires_at_ms,
-        artifact_checksum: row.artifact_checksum,
-        request: row.request,
-    }))
+    Ok(Json(claimed_job(row)))
+}
+
+/// Claims up to `max_jobs` pending jobs in one statement; when none is
+/// pending, waits for a wake-up (asking the store again at least every
+/// slice, so a lost wake-up costs at most one slice) until `wait_ms` runs
+/// out.
+async fn claim_batch(
+    State(c): State<Arc<Coordinator>>,
+    Worker(token_name): Worker,
+    ApiJson(body): ApiJson<ClaimJobs>,
+) -> Result<Json<ClaimedJobs>> {
+    check_name("worker_id", &body.worker_id, 128)?;
+    check_capabilities(&body.capabilities)?;
+    if !(1..=MAX_CLAIM_BATCH).contains(&body.max_jobs) {
+        return Err(Error::BadRequest(format!(
+            "max_jobs must be between 1 and {MAX_CLAIM_BATCH}"
+        )));
+    }
+    c.store
+        .check_worker_owner(&body.worker_id, &token_name)
+        .await?;
+    let wait = body.wait_ms.unwrap_or(0).min(c.config.max_poll_ms);
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
+    let mut woken_by = None;
+    loop {
+        let claimed = c
+            .store
+            .claim_many(
+                None,
+                &body.capabilities,
+                body.max_jobs,
+                &body.worker_id,
+                &lease_secret()?,
+                c.config.lease_ms,
+                now_ms(),
+            )
+            .await?;
+        if !claimed.is_empty() {
+            // A wake-up for a job still pending that this claim did not
+            // take (it took older ones) goes back for the next waiter.
+            if let Some((job_type, job_id)) = woken_by
+                && claimed.len() == body.max_jobs as usize
+                && !claimed.iter().any(|row| row.offer.job_id == job_id)
+            {
+                // The queue carries the type and the id only.
+                let offer = JobOffer {
+                    job_id,
+                    job_type,
+                    request_id: 0,
+                };
+                c.wake(offer).await;
+            }
+            for _ in &claimed {
+                c.metrics.job_claimed();
+            }
+            return Ok(Json(ClaimedJobs {
+                jobs: claimed.into_iter().map(claimed_job).collect(),
+            }));
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || c.stopping() {
+            return Ok(Json(ClaimedJobs { jobs: Vec::new() }));
+        }
+        woken_by = match c.queue.pop(&body.capabilities, left.min(POLL_SLICE)).await {
+            Ok(popped) => popped,
+            Err(e) => {
+                tracing::warn!(error = %e, "queue pop failed; falling back to the store");
+                tokio::time::sleep(left.min(Duration::from_millis(200))).await;
+                None
+            }
+        };
+    }
 }
 
 async fn extend_lease(

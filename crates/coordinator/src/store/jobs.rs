@@ -95,6 +95,44 @@ impl Store {
             JobType::Compile => RequestStatus::Compiling,
             JobType::Execute => RequestStatus::Executing,
         };
+        let sender = request.context.sender_id.as_str();
+        let payer = request.payer_account_id.as_str();
+        let source = super::requests::source_text(&request.code_source);
+        if self.dialect == Dialect::Postgres {
+            // One statement, one round trip: the request and its first job,
+            // or nothing when the request exists (then as below).
+            let job_id: Option<i64> = sqlx::query_scalar(
+                "WITH r AS (INSERT INTO requests (request_id, body, artifact_checksum, status, \
+                 created_at, updated_at, sender_id, payer_id, source) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) \
+                 ON CONFLICT (request_id) DO NOTHING RETURNING request_id) \
+                 INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, updated_at) \
+                 SELECT request_id, $9, 'pending', $5, $5, $5 FROM r RETURNING id",
+            )
+            .bind(request_id)
+            .bind(&body)
+            .bind(&checksum)
+            .bind(status.as_str())
+            .bind(now)
+            .bind(sender)
+            .bind(payer)
+            .bind(&source)
+            .bind(first.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(job_id) = job_id {
+                return Ok(CreatedRequest {
+                    created: true,
+                    status,
+                    first_job: JobOffer {
+                        job_id: job_id as u64,
+                        job_type: first,
+                        request_id: request.context.request_id,
+                    },
+                    artifact_checksum: checksum,
+                });
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO requests (request_id, body, artifact_checksum, status, created_at, \
@@ -106,9 +144,9 @@ impl Store {
         .bind(&checksum)
         .bind(status.as_str())
         .bind(now)
-        .bind(request.context.sender_id.as_str())
-        .bind(request.payer_account_id.as_str())
-        .bind(super::requests::source_text(&request.code_source))
+        .bind(sender)
+        .bind(payer)
+        .bind(&source)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -204,69 +242,85 @@ impl Store {
         row.as_ref().map(offer).transpose()
     }
 
-    /// Claims a pending job atomically: the conditional UPDATE succeeds for
-    /// exactly one caller; everyone else gets `None`.
-    pub async fn claim(
+    /// Claims up to `max` pending jobs atomically, oldest first (or the one
+    /// job `job_id`), in one statement that also returns each job's request:
+    /// the conditional UPDATE hands each job to exactly one caller; the rest
+    /// get fewer jobs or none. Each job's lease token is `lease_secret`
+    /// followed by its id: unguessable, and distinct per job.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn claim_many(
         &self,
         job_id: Option<u64>,
         types: &[JobType],
+        max: u32,
         worker_id: &str,
-        lease_token: &str,
+        lease_secret: &str,
         lease_ms: u64,
         now: i64,
-    ) -> Result<Option<ClaimedRow>> {
-        let target = match job_id {
-            Some(_) => "$5".to_owned(),
+    ) -> Result<Vec<ClaimedRow>> {
+        let target = match (job_id, self.dialect) {
+            (Some(_), _) => "id = $5".to_owned(),
             // PostgreSQL: skip rows another claim holds instead of queueing
-            // behind it. SQLite has one writer, so no row locks to skip.
-            None => format!(
-                "(SELECT id FROM jobs WHERE state = 'pending' AND job_type IN {types} \
-                 ORDER BY id LIMIT 1{lock})",
-                types = job_type_list(types),
-                lock = match self.dialect {
-                    Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-                    Dialect::Sqlite => "",
-                }
+            // behind it, and pick once (an array is evaluated once; `IN
+            // (subquery)` may be re-run by the plan and exceed the LIMIT).
+            (None, Dialect::Postgres) => format!(
+                "id = ANY(ARRAY(SELECT id FROM jobs WHERE state = 'pending' \
+                 AND job_type IN {} ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED))",
+                job_type_list(types)
+            ),
+            // SQLite has one writer, so no row locks to skip.
+            (None, Dialect::Sqlite) => format!(
+                "id IN (SELECT id FROM jobs WHERE state = 'pending' \
+                 AND job_type IN {} ORDER BY id LIMIT $5)",
+                job_type_list(types)
             ),
         };
         let sql = format!(
-            "UPDATE jobs SET state = 'claimed', worker_id = $1, lease_token = $2, \
+            "UPDATE jobs SET state = 'claimed', worker_id = $1, \
+             lease_token = $2 || CAST(id AS TEXT), \
              lease_expires_at = $3, attempt = attempt + 1, updated_at = $4, claimed_at = $4, \
              finished_at = NULL \
-             WHERE id = {target} AND state = 'pending' AND job_type IN {types} \
-             RETURNING id, job_type, request_id, attempt, lease_expires_at",
+             WHERE {target} AND state = 'pending' AND job_type IN {types} \
+             RETURNING id, job_type, request_id, attempt, lease_token, \
+             (SELECT r.body FROM requests r WHERE r.request_id = jobs.request_id) AS body, \
+             (SELECT r.artifact_checksum FROM requests r WHERE r.request_id = jobs.request_id) \
+             AS artifact_checksum",
             types = job_type_list(types)
         );
         let expires = now + lease_ms as i64;
-        let mut query = sqlx::query(trusted_sql(sql))
-            .bind(worker_id)
-            .bind(lease_token)
-            .bind(expires)
-            .bind(now);
-        if let Some(id) = job_id {
-            query = query.bind(to_i64(id, "job_id")?);
-        }
-        let Some(row) = query.fetch_optional(&self.pool).await? else {
-            return Ok(None);
+        let target = match job_id {
+            Some(id) => to_i64(id, "job_id")?,
+            None => i64::from(max),
         };
-        let offer = offer(&row)?;
-        let attempt: i64 = row.try_get("attempt")?;
-        let request_row =
-            sqlx::query("SELECT body, artifact_checksum FROM requests WHERE request_id = $1")
-                .bind(offer.request_id as i64)
-                .fetch_one(&self.read)
-                .await?;
-        let body: String = request_row.try_get("body")?;
-        let request = serde_json::from_str(&body)
-            .map_err(|e| Error::Internal(format!("stored request {}: {e}", offer.request_id)))?;
-        Ok(Some(ClaimedRow {
-            offer,
-            attempt: attempt as u32,
-            lease_token: lease_token.to_owned(),
-            lease_expires_at_ms: expires as u64,
-            artifact_checksum: request_row.try_get("artifact_checksum")?,
-            request,
-        }))
+        let rows = sqlx::query(trusted_sql(sql))
+            .bind(worker_id)
+            .bind(lease_secret)
+            .bind(expires)
+            .bind(now)
+            .bind(target)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| {
+                let offer = offer(row)?;
+                let attempt: i64 = row.try_get("attempt")?;
+                let body: String = row.try_get("body")?;
+                let request = serde_json::from_str(&body).map_err(|e| {
+                    Error::Internal(format!("stored request {}: {e}", offer.request_id))
+                })?;
+                Ok(ClaimedRow {
+                    offer,
+                    attempt: attempt as u32,
+                    lease_token: row.try_get("lease_token")?,
+                    lease_expires_at_ms: expires as u64,
+                    artifact_checksum: row.try_get("artifact_checksum")?,
+                    request,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|c| c.offer.job_id);
+        Ok(claimed)
     }
 
     /// Extends a lease the caller still holds; `None` when it does not.
@@ -313,6 +367,16 @@ impl Store {
             .transpose()
             .map_err(|e| Error::Internal(e.to_string()))?;
         let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        // The resolve transaction, when this job sent one: kept once known.
+        let resolved_at = done
+            .resolve_tx_hash
+            .as_ref()
+            .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now));
+        if self.dialect == Dialect::Postgres {
+            return self
+                .complete_in_one_statement(id, state, done, metrics, resolved_at, now)
+                .await;
+        }
         let mut tx = self.pool.begin().await?;
         // An execute job reports its compile job's build time again; only a
         // build nobody recorded before counts as this job's.
@@ -372,11 +436,6 @@ impl Store {
                 done.error.as_deref(),
             ),
         };
-        // The resolve transaction, when this job sent one: kept once known.
-        let resolved_at = done
-            .resolve_tx_hash
-            .as_ref()
-            .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now));
         sqlx::query(
             "UPDATE requests SET status = $1, error_category = $2, error = $3, updated_at = $4, \
              resolve_tx_hash = COALESCE($6, resolve_tx_hash), \
@@ -394,6 +453,74 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(CompleteOutcome { state, next_job })
+    }
+
+    /// [`Self::complete`] on PostgreSQL: the job, the execute job a
+    /// compile hands over to and the request in one statement (one round
+    /// trip, one commit) instead of a transaction of four.
+    async fn complete_in_one_statement(
+        &self,
+        id: i64,
+        state: JobState,
+        done: &CompleteJob,
+        metrics: Option<String>,
+        resolved_at: Option<i64>,
+        now: i64,
+    ) -> Result<CompleteOutcome> {
+        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let row = sqlx::query(
+            "WITH done AS (UPDATE jobs SET state = $1, error_category = $2, error = $3, \
+             output_summary = $4, metrics = $5, actual_cost = $6, updated_at = $7, \
+             finished_at = $7, instructions = $10, time_ms = $11, \
+             compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
+                 WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
+                 AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
+             WHERE id = $8 AND state = 'claimed' AND lease_token = $9 AND lease_expires_at > $7 \
+             RETURNING id, job_type, request_id), \
+             next AS (INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
+             updated_at) SELECT request_id, 'execute', 'pending', $7, $7, $7 FROM done \
+             WHERE done.job_type = 'compile' AND $1 = 'completed' \
+             ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id), \
+             req AS (UPDATE requests SET \
+             status = CASE WHEN $1 <> 'completed' THEN 'failed' \
+                 WHEN done.job_type = 'compile' THEN 'executing' ELSE 'completed' END, \
+             error_category = CASE WHEN $1 = 'completed' THEN NULL ELSE $2 END, \
+             error = CASE WHEN $1 = 'completed' THEN NULL ELSE $3 END, updated_at = $7, \
+             resolve_tx_hash = COALESCE($13, resolve_tx_hash), \
+             resolve_submitted_at = COALESCE($14, resolve_submitted_at) \
+             FROM done WHERE requests.request_id = done.request_id RETURNING 1) \
+             SELECT done.id, done.job_type, done.request_id, (SELECT id FROM next) AS next_id, \
+             (SELECT COUNT(*) FROM req) AS requests FROM done",
+        )
+        .bind(state.as_str())
+        .bind(done.error_category.map(|c| c.as_str()))
+        .bind(done.error.as_deref())
+        .bind(done.output_summary.as_deref())
+        .bind(metrics)
+        .bind(done.actual_cost.map(|c| c.0.to_string()))
+        .bind(now)
+        .bind(id)
+        .bind(&done.lease_token)
+        .bind(number(done.metrics.map(|m| m.instructions)))
+        .bind(number(done.metrics.map(|m| m.time_ms)))
+        .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
+        .bind(done.resolve_tx_hash.as_deref())
+        .bind(resolved_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return self.explain_refused_completion(id, done).await;
+        };
+        let job = offer(&row)?;
+        let next: Option<i64> = row.try_get("next_id")?;
+        Ok(CompleteOutcome {
+            state,
+            next_job: next.map(|id| JobOffer {
+                job_id: id as u64,
+                job_type: JobType::Execute,
+                request_id: job.request_id,
+            }),
+        })
     }
 
     /// Why a completion was refused; a repeat of an already recorded

@@ -71,17 +71,31 @@ impl Store {
         .bind(name)
         .execute(&self.pool)
         .await?;
+        // This process forgets every token it remembered: the revoked one
+        // stops working at once here.
+        self.tokens.clear();
         Ok(result.rows_affected() == 1)
     }
 
-    /// The name of the live token with this hash.
+    /// The name of the live token with this hash, if it was looked up less
+    /// than the cache's TTL ago (`None`: ask [`Self::token_name`]).
+    pub fn cached_token_name(&self, token_hash: &str) -> Option<String> {
+        self.tokens.get(&token_hash.to_owned())
+    }
+
+    /// The name of the live token with this hash, from the store; a live
+    /// one is remembered for the cache's TTL. Unknown tokens are not
+    /// remembered (random ones would only push out the real ones).
     pub async fn token_name(&self, token_hash: &str) -> Result<Option<String>> {
-        let name = sqlx::query_scalar(
+        let name: Option<String> = sqlx::query_scalar(
             "SELECT name FROM worker_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?;
+        if let Some(name) = &name {
+            self.tokens.insert(token_hash.to_owned(), name.clone());
+        }
         Ok(name)
     }
 
@@ -120,6 +134,9 @@ impl Store {
     /// Refuses `worker_id` to any token but the one that registered it (a
     /// worker id not registered yet is free).
     pub async fn check_worker_owner(&self, worker_id: &str, token_name: &str) -> Result<()> {
+        if self.owners.get(&worker_id.to_owned()).as_deref() == Some(token_name) {
+            return Ok(());
+        }
         let owner: Option<String> =
             sqlx::query_scalar("SELECT token_name FROM workers WHERE worker_id = $1")
                 .bind(worker_id)
@@ -127,7 +144,11 @@ impl Store {
                 .await?;
         match owner {
             Some(owner) if owner != token_name => Err(worker_taken(worker_id)),
-            _ => Ok(()),
+            Some(owner) => {
+                self.owners.insert(worker_id.to_owned(), owner);
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 

@@ -12,12 +12,14 @@ mod meta;
 mod requests;
 
 use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
 
+use crate::cache::TtlCache;
 use crate::error::Result;
 
 pub use jobs::{ClaimedRow, CompleteOutcome, CreatedRequest, JobFilter, ReapOutcome};
@@ -42,7 +44,16 @@ pub struct Store {
     /// WAL lets run beside the single writer; on PostgreSQL the same pool.
     read: AnyPool,
     dialect: Dialect,
+    /// Live tokens by hash (their names), remembered for a few seconds.
+    tokens: Arc<TtlCache<String, String>>,
+    /// Worker ids seen bound to a token (its name). A binding never
+    /// changes, so a remembered one stays true.
+    owners: Arc<TtlCache<String, String>>,
 }
+
+/// Entries each cache keeps at most: far more than the live tokens and
+/// workers of a deployment.
+const CACHE_ENTRIES: usize = 4_096;
 
 impl Store {
     /// Connects and applies the migrations.
@@ -72,6 +83,8 @@ impl Store {
             pool,
             read,
             dialect,
+            tokens: Arc::new(TtlCache::new(Duration::ZERO, CACHE_ENTRIES)),
+            owners: Arc::new(TtlCache::new(Duration::ZERO, CACHE_ENTRIES)),
         };
         store.migrator().run(&store.pool).await?;
         store.backfill().await?;
@@ -128,6 +141,15 @@ impl Store {
                 })
                 .collect(),
         )
+    }
+
+    /// Remembers token and worker-id lookups for `ttl` (off by default, as
+    /// for the token CLI). A token revoked through this store stops working
+    /// at once; one revoked by another process (the CLI) within `ttl`.
+    pub fn with_lookup_cache(mut self, ttl: Duration) -> Self {
+        self.tokens = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES));
+        self.owners = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES));
+        self
     }
 
     pub fn dialect(&self) -> Dialect {

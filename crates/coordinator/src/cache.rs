@@ -1,0 +1,110 @@
+//! A small, bounded map whose entries expire: token and worker-id lookups
+//! remembered for a few seconds, so the hot paths (every authenticated
+//! request, every claim) do not ask the store each time.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct TtlCache<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    /// A zero `ttl` turns the cache off (every lookup misses).
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            ttl,
+            capacity,
+        }
+    }
+
+    /// The value stored for `key` less than the TTL ago.
+    pub fn get(&self, key: &K) -> Option<V> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let mut entries = self.entries.lock().expect("cache lock");
+        match entries.get(key) {
+            Some((value, at)) if at.elapsed() < self.ttl => Some(value.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remembers `value`. When full, expired entries go first, then all.
+    pub fn insert(&self, key: K, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, at)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().expect("cache lock").clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("cache lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Only the size: the keys are token hashes.
+impl<K, V> std::fmt::Debug for TtlCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.entries.lock().map_or(0, |e| e.len());
+        f.debug_struct("TtlCache")
+            .field("entries", &len)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_the_size_is_bounded() {
+        let cache = TtlCache::new(Duration::from_millis(50), 3);
+        cache.insert("a", 1);
+        assert_eq!(cache.get(&"a"), Some(1));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(cache.get(&"a"), None, "expired");
+        for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            cache.insert(key, i);
+        }
+        // Full of fresh entries: the fourth cleared the others.
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.get(&"d"), Some(3));
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn zero_ttl_is_off() {
+        let cache = TtlCache::new(Duration::ZERO, 3);
+        cache.insert("a", 1);
+        assert_eq!(cache.get(&"a"), None);
+        assert!(cache.is_empty());
+    }
+}
