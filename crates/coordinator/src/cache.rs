@@ -55,6 +55,30 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.insert(key, (value, Instant::now()));
     }
 
+    /// Remembers `value` unless a fresh entry for `key` exists; true when
+    /// this call stored it. With the cache off, always true.
+    pub fn insert_if_absent(&self, key: K, value: V) -> bool {
+        if self.ttl.is_zero() {
+            return true;
+        }
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries
+            .get(&key)
+            .is_some_and(|(_, at)| at.elapsed() < self.ttl)
+        {
+            return false;
+        }
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, at)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (value, Instant::now()));
+        true
+    }
+
     pub fn clear(&self) {
         self.entries.lock().expect("cache lock").clear();
     }
@@ -98,6 +122,11 @@ mod tests {
         assert_eq!(cache.get(&"d"), Some(3));
         cache.clear();
         assert!(cache.is_empty());
+        assert!(cache.insert_if_absent("e", 5));
+        assert!(!cache.insert_if_absent("e", 6), "held");
+        assert_eq!(cache.get(&"e"), Some(5));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(cache.insert_if_absent("e", 7), "expired");
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use outlayer_types::MaxLimits;
+
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Address to listen on (production: behind a TLS-terminating proxy).
@@ -84,6 +86,11 @@ pub struct Config {
     /// by `outlayer coordinator token revoke` stops working within this.
     #[arg(long, env = "COORDINATOR_TOKEN_CACHE_MS", default_value_t = 5_000)]
     pub token_cache_ms: u64,
+    /// The contract's caps (its `get_max_limits`, as JSON): `/executions`
+    /// refuses what the contract would refuse. Set it when the contract's
+    /// owner changed them.
+    #[arg(long, env = "COORDINATOR_CONTRACT_MAX_LIMITS", default_value_t = ContractCaps::default())]
+    pub contract_max_limits: ContractCaps,
     /// Proxies whose `X-Forwarded-For` is believed (comma-separated addresses).
     #[arg(long, env = "COORDINATOR_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -117,6 +124,27 @@ pub struct Config {
     /// The OutLayer contract the dashboard shows.
     #[arg(long, env = "COORDINATOR_DASHBOARD_CONTRACT_ID")]
     pub dashboard_contract_id: Option<String>,
+}
+
+/// The contract's [`MaxLimits`], read and shown as JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContractCaps(pub MaxLimits);
+
+impl std::str::FromStr for ContractCaps {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text)
+            .map(Self)
+            .map_err(|e| format!("not the contract's max limits (get_max_limits JSON): {e}"))
+    }
+}
+
+impl std::fmt::Display for ContractCaps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_string(&self.0).map_err(|_| std::fmt::Error)?;
+        f.write_str(&json)
+    }
 }
 
 impl Config {
@@ -175,5 +203,9 @@ mod tests {
         assert!(!config.insecure_no_auth);
         assert_eq!(config.lease_ms, 120_000);
         assert_eq!(config.max_attempts, 3);
+        assert_eq!(config.contract_max_limits.0, MaxLimits::default());
+        let caps: ContractCaps = config.contract_max_limits.to_string().parse().unwrap();
+        assert_eq!(caps, config.contract_max_limits);
+        assert!("{}".parse::<ContractCaps>().is_err());
     }
 }

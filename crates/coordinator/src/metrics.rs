@@ -18,6 +18,7 @@ pub struct Metrics {
     artifacts_corrupt: AtomicU64,
     rate_limited: AtomicU64,
     auth_failures: AtomicU64,
+    token_lookups: AtomicU64,
 }
 
 fn inc(counter: &AtomicU64, by: u64) {
@@ -59,6 +60,13 @@ impl Metrics {
     }
     pub fn auth_failure(&self) {
         inc(&self.auth_failures, 1);
+    }
+    pub fn token_lookup(&self) {
+        inc(&self.token_lookups, 1);
+    }
+    /// Bearer tokens looked up in the store so far.
+    pub fn token_lookups(&self) -> u64 {
+        self.token_lookups.load(Ordering::Relaxed)
     }
 
     /// The counters, in Prometheus text format.
@@ -114,6 +122,11 @@ impl Metrics {
                 "auth_failures",
                 "Requests with a missing or bad token",
                 &self.auth_failures,
+            ),
+            (
+                "token_lookups",
+                "Bearer tokens looked up in the store (not remembered)",
+                &self.token_lookups,
             ),
         ];
         for (name, help, value) in counters {

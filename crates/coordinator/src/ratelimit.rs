@@ -67,12 +67,36 @@ impl RateLimiter {
             .unwrap_or(peer)
     }
 
-    /// Takes one token from the bucket; `Err(seconds)` says when to retry.
-    pub fn check(&self, key: BucketKey) -> Result<(), u64> {
-        let rate = match key {
+    /// Whether the bucket has a token now, without taking it;
+    /// `Err(seconds)` as [`Self::check`].
+    pub fn peek(&self, key: &BucketKey) -> Result<(), u64> {
+        let rate = self.rate(key);
+        if rate.per_second <= 0.0 {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().expect("rate limit lock");
+        let Some(bucket) = buckets.get(key) else {
+            return Ok(());
+        };
+        let refill = bucket.last.elapsed().as_secs_f64() * rate.per_second;
+        let tokens = (bucket.tokens + refill).min(rate.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - tokens) / rate.per_second).ceil().max(1.0) as u64)
+        }
+    }
+
+    fn rate(&self, key: &BucketKey) -> Rate {
+        match key {
             BucketKey::Addr(_) => self.anonymous,
             BucketKey::Token(_) => self.keyed,
-        };
+        }
+    }
+
+    /// Takes one token from the bucket; `Err(seconds)` says when to retry.
+    pub fn check(&self, key: BucketKey) -> Result<(), u64> {
+        let rate = self.rate(&key);
         if rate.per_second <= 0.0 {
             return Ok(());
         }
@@ -122,10 +146,15 @@ mod tests {
     fn burst_then_refused_with_retry_after() {
         let limiter = limiter(vec![]);
         let key = || BucketKey::Addr("10.0.0.1".parse().unwrap());
-        for _ in 0..10 {
+        for _ in 0..9 {
             assert!(limiter.check(key()).is_ok());
         }
+        // Peeking takes nothing: the tenth is still there.
+        assert_eq!(limiter.peek(&key()), Ok(()));
+        assert_eq!(limiter.peek(&key()), Ok(()));
+        assert!(limiter.check(key()).is_ok());
         assert_eq!(limiter.check(key()), Err(1));
+        assert_eq!(limiter.peek(&key()), Err(1));
         // Another address has its own bucket; a token has a bigger one.
         assert!(
             limiter

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::artifacts::ArtifactCache;
+use crate::cache::TtlCache;
 use crate::config::Config;
 use crate::error::Result;
 use crate::keystore::KeystoreProxy;
@@ -20,6 +21,11 @@ use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::ratelimit::{Rate, RateLimiter};
 use crate::store::{Store, now_ms};
+
+/// How long a job offered to one poll is not offered to another: time
+/// enough for the poller to claim it. An offer not claimed by then (the
+/// poller went away) is offered again.
+pub const OFFER_HOLD: Duration = Duration::from_secs(2);
 
 /// Everything a handler needs; shared behind an `Arc`.
 pub struct Coordinator {
@@ -31,6 +37,9 @@ pub struct Coordinator {
     pub metrics: Metrics,
     pub keystore: Option<KeystoreProxy>,
     pub pins: crate::pins::Pins,
+    /// Jobs a poll offered in the last [`OFFER_HOLD`]: the next polls are
+    /// offered other pending jobs, so pollers do not all race for one.
+    pub offered: TtlCache<u64, ()>,
     /// Set when shutting down, so long polls return at once instead of
     /// holding up the graceful shutdown.
     stopping: AtomicBool,
@@ -78,8 +87,24 @@ impl Coordinator {
             metrics: Metrics::default(),
             keystore,
             pins,
+            offered: TtlCache::new(OFFER_HOLD, 4_096),
             stopping: AtomicBool::new(false),
         }))
+    }
+
+    /// The oldest pending job of these types that no other poll was
+    /// offered in the last [`OFFER_HOLD`], now held for this one.
+    pub async fn offer_pending(&self, types: &[JobType]) -> Result<Option<JobOffer>> {
+        /// Pending jobs looked at: more than pollers usually wait at once.
+        const WINDOW: u32 = 64;
+        let pending = self.store.pending_jobs(types, WINDOW).await?;
+        Ok(pending.into_iter().find(|job| self.hold_offer(job.job_id)))
+    }
+
+    /// Holds `job_id` for one poll; false when another poll holds it.
+    pub fn hold_offer(&self, job_id: u64) -> bool {
+        // Check and insert under one lock, so two polls cannot both win.
+        self.offered.insert_if_absent(job_id, ())
     }
 
     pub fn stopping(&self) -> bool {

@@ -94,7 +94,9 @@ pub fn app(coordinator: Arc<Coordinator>) -> Router {
 
 /// Identifies the caller (token or client address) and applies its rate
 /// limit before any handler runs. Invalid tokens are charged to the
-/// address's bucket, so guessing tokens does not buy a bigger budget.
+/// address's bucket, so guessing tokens does not buy a bigger budget, and
+/// are looked up only while that bucket has room. Live tokens are
+/// remembered for `--token-cache-ms`.
 async fn identify(
     State(coordinator): State<Arc<Coordinator>>,
     mut request: Request,
@@ -107,11 +109,30 @@ async fn identify(
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let addr = coordinator.limiter.client_addr(peer, request.headers());
     let caller = match bearer(request.headers()) {
-        Some(token) => match coordinator.store.token_name(&hash_token(token)).await {
-            Ok(Some(name)) => Caller::Worker(name),
-            Ok(None) => Caller::Anonymous,
-            Err(e) => return e.into_response(),
-        },
+        Some(token) => {
+            let hash = hash_token(token);
+            match coordinator.store.cached_token_name(&hash) {
+                Some(name) => Caller::Worker(name),
+                None => {
+                    // Limit first: a token the cache does not know costs a
+                    // store lookup, which an address already refused does
+                    // not get (a flood of made-up tokens never reaches the
+                    // store). Only peeked: a live token is charged to its
+                    // own bucket below, an unknown one to the address.
+                    if let Err(retry_after_secs) = coordinator.limiter.peek(&BucketKey::Addr(addr))
+                    {
+                        coordinator.metrics.rate_limited();
+                        return Error::RateLimited { retry_after_secs }.into_response();
+                    }
+                    coordinator.metrics.token_lookup();
+                    match coordinator.store.token_name(&hash).await {
+                        Ok(Some(name)) => Caller::Worker(name),
+                        Ok(None) => Caller::Anonymous,
+                        Err(e) => return e.into_response(),
+                    }
+                }
+            }
+        }
         None => Caller::Anonymous,
     };
     let bucket = match &caller {

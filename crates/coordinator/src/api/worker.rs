@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use outlayer_types::MaxLimits;
 use outlayer_types::coordinator::*;
 use serde_json::json;
 
@@ -62,20 +63,104 @@ fn check_capabilities(capabilities: &[JobType]) -> Result<()> {
     Ok(())
 }
 
+/// The body of `POST /executions`, strictly: `ExecutionRequest` is shared
+/// with the contract and ignores fields it does not know (so a newer
+/// contract's events still parse in the monitor), but here a field nobody
+/// knows is a typo (`input_dta` would lose the input), so it is refused.
+/// The parsed request is written back as JSON: every field of the type is
+/// always written, so a field that was sent but is not written back is one
+/// serde dropped.
+fn strict_create_execution(sent: serde_json::Value) -> Result<CreateExecution> {
+    let parsed: CreateExecution = serde_json::from_value(sent.clone()).map_err(|e| {
+        Error::BadRequest(format!(
+            "Failed to deserialize the JSON body into the target type: {e}"
+        ))
+    })?;
+    let written = serde_json::to_value(&parsed).map_err(|e| Error::Internal(e.to_string()))?;
+    match unknown_field(&sent, &written, "") {
+        Some(path) => Err(Error::BadRequest(format!("unknown field `{path}`"))),
+        None => Ok(parsed),
+    }
+}
+
+/// The path of the first field of `sent` that `written` does not have.
+fn unknown_field(
+    sent: &serde_json::Value,
+    written: &serde_json::Value,
+    path: &str,
+) -> Option<String> {
+    let (serde_json::Value::Object(sent), serde_json::Value::Object(written)) = (sent, written)
+    else {
+        return None;
+    };
+    sent.iter().find_map(|(key, value)| {
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match written.get(key) {
+            None => Some(here),
+            Some(known) => unknown_field(value, known, &here),
+        }
+    })
+}
+
+/// What the contract would refuse, refused with the contract's message: its
+/// source rules and caps (`--contract-max-limits`), and what its
+/// `execution_requested` event can never carry.
+fn check_request(request: &outlayer_types::ExecutionRequest, caps: &MaxLimits) -> Result<()> {
+    let bad = |message: String| Err(Error::BadRequest(message));
+    if i64::try_from(request.context.request_id).is_err() {
+        return bad("request_id out of range".into());
+    }
+    if let Err(e) = request.code_source.validate() {
+        return bad(format!("invalid code_source: {e}"));
+    }
+    if let Err(e) = caps.check(&request.resource_limits) {
+        return bad(format!("invalid resource_limits: {e}"));
+    }
+    if let Some(input) = &request.input_data {
+        let (len, max) = (input.len(), caps.max_input_bytes as usize);
+        if len > max {
+            return bad(format!("input_data is {len} bytes, above the cap {max}"));
+        }
+        if request.input_in_state {
+            return bad("input_data must be absent when input_in_state is true: \
+                 the input stays in contract state"
+                .into());
+        }
+        if outlayer_types::limits::input_in_state(input) {
+            return bad(format!(
+                "input_data takes {} bytes in the event; the contract keeps an input of \
+                 {} bytes or more in its state (input_in_state)",
+                outlayer_types::limits::json_string_len(input),
+                outlayer_types::limits::LARGE_INPUT_BYTES
+            ));
+        }
+    }
+    if let Some(secrets) = &request.secrets_ref
+        && let Err(e) = outlayer_types::check_profile_name(&secrets.profile)
+    {
+        return bad(format!("invalid secrets_ref: {e}"));
+    }
+    match request.max_compile_seconds {
+        Some(0) => bad("max_compile_seconds must be at least 1".into()),
+        Some(seconds) if seconds > caps.max_compile_seconds => bad(format!(
+            "max_compile_seconds {seconds} is above the cap {}",
+            caps.max_compile_seconds
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn create_execution(
     State(c): State<Arc<Coordinator>>,
     _worker: Worker,
-    ApiJson(body): ApiJson<CreateExecution>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<impl IntoResponse> {
-    let request = body.request;
-    if i64::try_from(request.context.request_id).is_err() {
-        return Err(Error::BadRequest("request_id out of range".into()));
-    }
-    // What the contract would refuse, refused with the contract's message.
-    request
-        .code_source
-        .validate()
-        .map_err(|e| Error::BadRequest(format!("invalid code_source: {e}")))?;
+    let request = strict_create_execution(body)?.request;
+    check_request(&request, &c.config.contract_max_limits.0)?;
     // A branch a worker pinned moments ago is looked up at that commit, so
     // a cached build of it needs no compile job.
     let source = &request.code_source;
@@ -136,9 +221,12 @@ async fn settled(
 /// store again.
 const POLL_SLICE: Duration = Duration::from_secs(1);
 
-/// Long poll: returns a pending job offer as soon as the queue wakes us, or
-/// `null` when the (capped) wait runs out. Between queue waits the store is
-/// asked directly, so a lost wake-up delays a job by at most one slice.
+/// Long poll: returns a pending job offer, or `null` when the (capped)
+/// wait runs out. The store is the truth and the queue only a hint: every
+/// round asks the store first, for the oldest pending job no other poll was
+/// just offered (so a backlog whose wake-ups were lost, after a restart or
+/// a Redis flush, drains at full speed with distinct offers), and only then
+/// waits on the queue, at most a slice before asking the store again.
 async fn poll(
     State(c): State<Arc<Coordinator>>,
     _worker: Worker,
@@ -152,7 +240,13 @@ async fn poll(
         .min(c.config.max_poll_ms);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(wait);
     loop {
+        if let Some(job) = c.offer_pending(&body.capabilities).await? {
+            return Ok(Json(PollResponse { job: Some(job) }));
+        }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || c.stopping() {
+            return Ok(Json(PollResponse { job: None }));
+        }
         let popped = match c.queue.pop(&body.capabilities, left.min(POLL_SLICE)).await {
             Ok(popped) => popped,
             Err(e) => {
@@ -163,15 +257,11 @@ async fn poll(
                 None
             }
         };
-        let offer = match popped {
-            Some((_, id)) => c.store.pending_offer(id, &body.capabilities).await?,
-            None => c.store.first_pending(&body.capabilities).await?,
-        };
-        if let Some(job) = offer {
+        if let Some((_, id)) = popped
+            && let Some(job) = c.store.pending_offer(id, &body.capabilities).await?
+            && c.hold_offer(job.job_id)
+        {
             return Ok(Json(PollResponse { job: Some(job) }));
-        }
-        if popped.is_none() && (tokio::time::Instant::now() >= deadline || c.stopping()) {
-            return Ok(Json(PollResponse { job: None }));
         }
     }
 }

@@ -229,17 +229,19 @@ impl Store {
         row.as_ref().map(offer).transpose()
     }
 
-    /// The oldest pending job of these types, for polls the queue did not wake.
-    pub async fn first_pending(&self, types: &[JobType]) -> Result<Option<JobOffer>> {
+    /// The oldest pending jobs of these types (at most `limit`), for polls
+    /// the queue did not wake.
+    pub async fn pending_jobs(&self, types: &[JobType], limit: u32) -> Result<Vec<JobOffer>> {
         let sql = format!(
             "SELECT id, job_type, request_id FROM jobs \
-             WHERE state = 'pending' AND job_type IN {} ORDER BY id LIMIT 1",
+             WHERE state = 'pending' AND job_type IN {} ORDER BY id LIMIT $1",
             job_type_list(types)
         );
-        let row = sqlx::query(trusted_sql(sql))
-            .fetch_optional(&self.read)
+        let rows = sqlx::query(trusted_sql(sql))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
             .await?;
-        row.as_ref().map(offer).transpose()
+        rows.iter().map(offer).collect()
     }
 
     /// Claims up to `max` pending jobs atomically, oldest first (or the one
