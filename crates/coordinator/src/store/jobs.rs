@@ -133,6 +133,48 @@ impl Store {
                 });
             }
         }
+        if self.dialect == Dialect::Sqlite {
+            // One call to the connection's thread instead of four: the
+            // transaction is part of the SQL. The job is only written when
+            // the request was (`changes()` counts the INSERT before it).
+            let rows = self
+                .sqlite_script(
+                    sqlx::query(
+                        "BEGIN; \
+                         INSERT INTO requests (request_id, body, artifact_checksum, status, \
+                         created_at, updated_at, sender_id, payer_id, source) \
+                         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) \
+                         ON CONFLICT (request_id) DO NOTHING; \
+                         INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
+                         updated_at) SELECT $1, $9, 'pending', $5, $5, $5 WHERE changes() = 1 \
+                         RETURNING id; \
+                         COMMIT;",
+                    )
+                    .bind(request_id)
+                    .bind(&body)
+                    .bind(&checksum)
+                    .bind(status.as_str())
+                    .bind(now)
+                    .bind(sender)
+                    .bind(payer)
+                    .bind(&source)
+                    .bind(first.as_str()),
+                )
+                .await?;
+            if let Some(row) = rows.first() {
+                let job_id: i64 = row.try_get("id")?;
+                return Ok(CreatedRequest {
+                    created: true,
+                    status,
+                    first_job: JobOffer {
+                        job_id: job_id as u64,
+                        job_type: first,
+                        request_id: request.context.request_id,
+                    },
+                    artifact_checksum: checksum,
+                });
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO requests (request_id, body, artifact_checksum, status, created_at, \
@@ -374,87 +416,115 @@ impl Store {
             .resolve_tx_hash
             .as_ref()
             .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now));
-        if self.dialect == Dialect::Postgres {
-            return self
-                .complete_in_one_statement(id, state, done, metrics, resolved_at, now)
-                .await;
+        match self.dialect {
+            Dialect::Postgres => {
+                self.complete_in_one_statement(id, state, done, metrics, resolved_at, now)
+                    .await
+            }
+            Dialect::Sqlite => {
+                self.complete_in_one_call(id, state, done, metrics, resolved_at, now)
+                    .await
+            }
         }
-        let mut tx = self.pool.begin().await?;
-        // An execute job reports its compile job's build time again; only a
-        // build nobody recorded before counts as this job's.
-        let row = sqlx::query(
-            "UPDATE jobs SET state = $1, error_category = $2, error = $3, output_summary = $4, \
-             metrics = $5, actual_cost = $6, updated_at = $7, finished_at = $7, \
-             instructions = $10, time_ms = $11, \
-             compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
-                 WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
-                 AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
-             WHERE id = $8 AND state = 'claimed' AND lease_token = $9 AND lease_expires_at > $7 \
-             RETURNING id, job_type, request_id",
-        )
-        .bind(state.as_str())
-        .bind(done.error_category.map(|c| c.as_str()))
-        .bind(done.error.as_deref())
-        .bind(done.output_summary.as_deref())
-        .bind(metrics)
-        .bind(done.actual_cost.map(|c| c.0.to_string()))
-        .bind(now)
-        .bind(id)
-        .bind(&done.lease_token)
-        .bind(number(done.metrics.map(|m| m.instructions)))
-        .bind(number(done.metrics.map(|m| m.time_ms)))
-        .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            drop(tx);
+    }
+
+    /// Runs `query`, a script that is one transaction (`BEGIN; …; COMMIT;`),
+    /// on one SQLite connection, in one call to its thread: its rows, from
+    /// every statement. After a failure the transaction is rolled back, so
+    /// the connection goes back to the pool clean.
+    async fn sqlite_script<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<Vec<AnyRow>> {
+        let mut conn = self.pool.acquire().await?;
+        match query.fetch_all(&mut *conn).await {
+            Ok(rows) => Ok(rows),
+            Err(e) => {
+                // Nothing to roll back when BEGIN itself failed; that
+                // error says so and is not the one to report.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// [`Self::complete`] on SQLite: the job, the request and the execute
+    /// job a compile hands over to, as one script in one call. Each step
+    /// after the first runs only if the one before changed a row
+    /// (`changes()`); the rows returned say what happened.
+    async fn complete_in_one_call(
+        &self,
+        id: i64,
+        state: JobState,
+        done: &CompleteJob,
+        metrics: Option<String>,
+        resolved_at: Option<i64>,
+        now: i64,
+    ) -> Result<CompleteOutcome> {
+        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let rows = self
+            .sqlite_script(
+                sqlx::query(
+                    "BEGIN; \
+                     UPDATE jobs SET state = $1, error_category = $2, error = $3, \
+                     output_summary = $4, metrics = $5, actual_cost = $6, updated_at = $7, \
+                     finished_at = $7, instructions = $10, time_ms = $11, \
+                     compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
+                         WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
+                         AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
+                     WHERE id = $8 AND state = 'claimed' AND lease_token = $9 \
+                     AND lease_expires_at > $7 \
+                     RETURNING id, job_type, request_id; \
+                     UPDATE requests SET \
+                     status = CASE WHEN $1 <> 'completed' THEN 'failed' \
+                         WHEN (SELECT job_type FROM jobs WHERE id = $8) = 'compile' \
+                         THEN 'executing' ELSE 'completed' END, \
+                     error_category = CASE WHEN $1 = 'completed' THEN NULL ELSE $2 END, \
+                     error = CASE WHEN $1 = 'completed' THEN NULL ELSE $3 END, updated_at = $7, \
+                     resolve_tx_hash = COALESCE($13, resolve_tx_hash), \
+                     resolve_submitted_at = COALESCE($14, resolve_submitted_at) \
+                     WHERE changes() = 1 \
+                     AND request_id = (SELECT request_id FROM jobs WHERE id = $8); \
+                     INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
+                     updated_at) SELECT request_id, 'execute', 'pending', $7, $7, $7 FROM jobs \
+                     WHERE changes() = 1 AND id = $8 AND job_type = 'compile' \
+                     AND $1 = 'completed' \
+                     ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id AS next_id; \
+                     COMMIT;",
+                )
+                .bind(state.as_str())
+                .bind(done.error_category.map(|c| c.as_str()))
+                .bind(done.error.as_deref())
+                .bind(done.output_summary.as_deref())
+                .bind(metrics)
+                .bind(done.actual_cost.map(|c| c.0.to_string()))
+                .bind(now)
+                .bind(id)
+                .bind(&done.lease_token)
+                .bind(number(done.metrics.map(|m| m.instructions)))
+                .bind(number(done.metrics.map(|m| m.time_ms)))
+                .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
+                .bind(done.resolve_tx_hash.as_deref())
+                .bind(resolved_at),
+            )
+            .await?;
+        // The job's row (three columns), then the execute job's (one).
+        let Some(job) = rows.iter().find(|row| row.len() == 3) else {
             return self.explain_refused_completion(id, done).await;
         };
-        let job = offer(&row)?;
-        let request_id = job.request_id as i64;
-        let mut next_job = None;
-        let (status, category, error) = match (job.job_type, done.success) {
-            (JobType::Compile, true) => {
-                let next: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, updated_at) \
-                     VALUES ($1, 'execute', 'pending', $2, $2, $2) \
-                     ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id",
-                )
-                .bind(request_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                next_job = next.map(|id| JobOffer {
-                    job_id: id as u64,
-                    job_type: JobType::Execute,
-                    request_id: job.request_id,
-                });
-                (RequestStatus::Executing, None, None)
-            }
-            (JobType::Execute, true) => (RequestStatus::Completed, None, None),
-            (_, false) => (
-                RequestStatus::Failed,
-                done.error_category,
-                done.error.as_deref(),
-            ),
+        let job = offer(job)?;
+        let next = match rows.iter().find(|row| row.len() == 1) {
+            Some(row) => Some(row.try_get::<i64, _>("next_id")?),
+            None => None,
         };
-        sqlx::query(
-            "UPDATE requests SET status = $1, error_category = $2, error = $3, updated_at = $4, \
-             resolve_tx_hash = COALESCE($6, resolve_tx_hash), \
-             resolve_submitted_at = COALESCE($7, resolve_submitted_at) \
-             WHERE request_id = $5",
-        )
-        .bind(status.as_str())
-        .bind(category.map(|c| c.as_str()))
-        .bind(error)
-        .bind(now)
-        .bind(request_id)
-        .bind(done.resolve_tx_hash.as_deref())
-        .bind(resolved_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(CompleteOutcome { state, next_job })
+        Ok(CompleteOutcome {
+            state,
+            next_job: next.map(|id| JobOffer {
+                job_id: id as u64,
+                job_type: JobType::Execute,
+                request_id: job.request_id,
+            }),
+        })
     }
 
     /// [`Self::complete`] on PostgreSQL: the job, the execute job a

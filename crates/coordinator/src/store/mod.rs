@@ -28,6 +28,11 @@ pub use requests::RequestFilter;
 
 /// How long a query waits for a connection (or the first connect) before
 /// failing: long enough for a busy pool, short enough to report a dead store.
+///
+/// Pools hand out connections without pinging them first
+/// (`test_before_acquire(false)`): the ping doubled the round trips of every
+/// call. A connection that broke (the server restarted) fails the one call
+/// that finds it, and the pool drops it.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +79,7 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
                     .connect(url)
                     .await?
             }
@@ -185,6 +191,7 @@ async fn sqlite_pool(url: &str, connections: u32, read_only: bool) -> Result<Any
     let pool = AnyPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(pragmas).await?;
