@@ -84,4 +84,31 @@
     const reply = host.fetch(String(url), String(init.method ?? "GET"), headers, body);
     return new Response(reply.status, reply.headers, reply.body);
   };
+
+  // NEAR reads: answered by the sandbox at near.invalid (the worker's RPC,
+  // at final, within a per-execution budget), never by a socket.
+  const nearRead = async (path, body) => {
+    const reply = host.fetch(`http://near.invalid${path}`, "POST", [["content-type", "application/json"]], JSON.stringify(body));
+    if (reply.status !== 200) {
+      let message = reply.body;
+      try {
+        message = JSON.parse(reply.body).message ?? message;
+      } catch {}
+      throw new Error(`near${path}: ${message}`);
+    }
+    return reply.body;
+  };
+  globalThis.near = Object.freeze({
+    /** A view call; its result parsed as JSON when it is JSON. */
+    view: async (contractId, methodName, args = {}) => {
+      const text = await nearRead("/view", { contract_id: String(contractId), method_name: String(methodName), args });
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    },
+    /** An account: {amount, locked, code_hash, storage_usage} (yoctoNEAR as strings). */
+    account: async (accountId) => JSON.parse(await nearRead("/account", { account_id: String(accountId) })),
+  });
 })

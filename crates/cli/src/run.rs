@@ -60,6 +60,10 @@ pub(crate) struct Args {
     /// or `localhost` also allows that private address.
     #[arg(long = "allow-http", value_name = "HOST")]
     allow_http: Vec<String>,
+    /// Let the program read NEAR (view calls, accounts at final; P2 and
+    /// JavaScript) through this JSON-RPC endpoint, as a worker's would.
+    #[arg(long, value_name = "URL")]
+    near_rpc_url: Option<String>,
     /// Print exactly one JSON object describing the outcome.
     #[arg(long)]
     json: bool,
@@ -200,6 +204,14 @@ fn execution_from(args: &Args) -> anyhow::Result<Execution> {
             allowed_hosts: args.allow_http.clone(),
             request_timeout: Duration::from_secs(args.max_seconds.min(30)),
             ..HttpPolicy::default()
+        },
+        near: match &args.near_rpc_url {
+            Some(url) => outlayer_worker::RpcReader::reads(
+                outlayer_near_client::NearRpc::new(url.clone(), Duration::from_secs(30))?,
+                5,
+                outlayer_runtime::NearReads::DEFAULT_MAX_READS,
+            ),
+            None => None,
         },
         engine: match args.engine {
             EngineArg::Wasmtime => P1Engine::Wasmtime,

@@ -120,4 +120,30 @@ async fn inline_javascript_settles_with_its_output_charge_and_refund() {
         Some("exit: program.js:2:11: Uncaught Error: boom")
     );
     assert_money(&h, "alice.test.near", before, &failed).await;
+
+    // 4. NEAR reads from the script: the contract's view and an account, as
+    //    the chain answers them directly; each read billed as instructions.
+    let contract = h.stack.contract();
+    let code = format!(
+        "const config = await near.view('{contract}', 'get_config');\n\
+         const bob = await near.account('bob.test.near');\n\
+         outlayer.output({{config, bob: bob.amount}});"
+    );
+    let settled = h.pay("alice.test.near", &script(&code, "", None)).await;
+    let config: serde_json::Value = h
+        .rpc
+        .view_call(&contract, "get_config", &json!({}), &Default::default())
+        .await
+        .unwrap();
+    let bob = h.balance("bob.test.near").await.to_string();
+    assert_eq!(
+        settled.value,
+        Some(json!({"config": config, "bob": bob})),
+        "{settled:?}"
+    );
+    let used = settled.completed.unwrap().resources_used;
+    assert!(
+        used.instructions > 2 * outlayer_runtime::NEAR_READ_INSTRUCTIONS,
+        "{used:?}"
+    );
 }

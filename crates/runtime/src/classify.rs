@@ -113,6 +113,7 @@ pub(crate) fn finish(
     peak_memory_bytes: u64,
 ) -> Outcome {
     let metrics = Metrics {
+        near_reads: 0,
         instructions,
         time_ms: guest.started.elapsed().as_millis() as u64,
         peak_memory_bytes,

@@ -9,6 +9,7 @@ use outlayer_types::env::{CONTEXT_ENV_NAMES, FIXED_ENV, SecretNameError, check_s
 use outlayer_types::{ExecutionContext, ResourceLimits, ResponseFormat};
 
 use crate::http::HttpPolicy;
+use crate::near::NearReads;
 use crate::outcome::{ErrorKind, Failure};
 use crate::random::Randomness;
 
@@ -68,6 +69,8 @@ pub struct Execution {
     pub randomness: Randomness,
     /// Outbound HTTP for P2 components; P1 modules never have network.
     pub http: HttpPolicy,
+    /// NEAR reads for P2 components (and JavaScript); `None`: none.
+    pub near: Option<NearReads>,
     pub engine: P1Engine,
     pub max_output_bytes: usize,
 }
@@ -85,6 +88,7 @@ impl Default for Execution {
             secrets: BTreeMap::new(),
             randomness: Randomness::Os,
             http: HttpPolicy::default(),
+            near: None,
             engine: P1Engine::Wasmtime,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         }

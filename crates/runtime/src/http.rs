@@ -18,6 +18,8 @@ use tokio::time::{Sleep, timeout};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::near::{self, NEAR_HOST, NearReads, ReadCount};
+
 /// What a program may reach over HTTP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpPolicy {
@@ -126,18 +128,28 @@ fn is_blocked_v6(ip: Ipv6Addr) -> bool {
         || segments[0] == 0x2001 && segments[1] == 0x0db8 // documentation
 }
 
-/// Per-execution HTTP state: the policy and what has been used of it.
+/// Per-execution HTTP state: the policy and what has been used of it, and
+/// the NEAR reads answered at [`crate::near::NEAR_HOST`].
 pub(crate) struct PolicyHooks {
     policy: Arc<HttpPolicy>,
     requests: u32,
+    near: Option<Arc<NearReads>>,
+    near_reads: ReadCount,
 }
 
 impl PolicyHooks {
-    pub(crate) fn new(policy: HttpPolicy) -> Self {
+    pub(crate) fn new(policy: HttpPolicy, near: Option<NearReads>) -> Self {
         Self {
             policy: Arc::new(policy),
             requests: 0,
+            near: near.map(Arc::new),
+            near_reads: ReadCount::default(),
         }
+    }
+
+    /// NEAR reads asked for so far.
+    pub(crate) fn near_reads(&self) -> u32 {
+        self.near_reads.get()
     }
 }
 
@@ -157,6 +169,17 @@ impl WasiHttpHooks for PolicyHooks {
         options: Option<RequestOptions>,
         _response_errors: IoFuture,
     ) -> SendFuture {
+        // NEAR reads are the sandbox's own answers, not network requests:
+        // they have their own switch and budget.
+        if request.uri().host() == Some(NEAR_HOST) {
+            let near = self.near.clone();
+            let count = self.near_reads.clone();
+            return Box::new(async move {
+                let response = near::answer(near.as_deref(), &count, request).await;
+                let done: IoFuture = Box::new(std::future::ready(Ok(())));
+                Ok((response, done))
+            });
+        }
         // Switch and count are decided here, when the guest sends, not when
         // the returned future first runs.
         if !self.policy.enabled {

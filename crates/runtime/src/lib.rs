@@ -29,6 +29,7 @@ mod http;
 mod io;
 mod js;
 mod limiter;
+mod near;
 mod outcome;
 mod program;
 mod random;
@@ -43,6 +44,9 @@ pub use config::RuntimeConfig;
 pub use execution::{DEFAULT_MAX_OUTPUT_BYTES, Execution, ExecutionType, P1Engine};
 pub use http::{HttpPolicy, is_blocked_address};
 pub use js::{JS_ENGINE_FILE, Script, default_js_engine_path};
+pub use near::{
+    NEAR_HOST, NEAR_READ_INSTRUCTIONS, NearRead, NearReadError, NearReader, NearReads, ReadFuture,
+};
 pub use outcome::{ErrorKind, Failure, Metrics, Outcome};
 pub use program::Program;
 pub use random::{Randomness, derive_request_seed};

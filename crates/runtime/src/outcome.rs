@@ -87,6 +87,9 @@ pub struct Metrics {
     pub time_ms: u64,
     /// Largest total linear memory the program held.
     pub peak_memory_bytes: u64,
+    /// NEAR reads the program made (each billed as
+    /// [`crate::NEAR_READ_INSTRUCTIONS`] in `instructions`).
+    pub near_reads: u32,
 }
 
 /// The result of one execution.

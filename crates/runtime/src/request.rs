@@ -39,6 +39,7 @@ impl Execution {
                 request_timeout: Duration::from_secs(limits.max_execution_seconds.min(30)),
                 ..HttpPolicy::default()
             },
+            near: None,
             engine: P1Engine::Wasmtime,
             max_output_bytes: caps.max_output_bytes as usize,
         }
@@ -90,6 +91,7 @@ mod tests {
             error: None,
             exit_code: Some(0),
             metrics: Metrics {
+                near_reads: 0,
                 instructions: 7,
                 time_ms: 2,
                 peak_memory_bytes: 0,

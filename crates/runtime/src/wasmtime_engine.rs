@@ -300,7 +300,7 @@ pub(crate) async fn run_component(
         wasi: wasi_builder(execution, &guest).build(),
         table: ResourceTable::new(),
         http: WasiHttpCtx::new(),
-        hooks: PolicyHooks::new(execution.http.clone()),
+        hooks: PolicyHooks::new(execution.http.clone(), execution.near.clone()),
         limiter: limiter_for(execution, config),
     };
     let mut store = new_store(pre.engine(), state, execution, &guest);
@@ -322,7 +322,12 @@ pub(crate) async fn run_component(
     };
     let instructions = fuel_used(&store, execution, &end);
     let peak = store.data().limiter.peak_memory_bytes();
-    finish(execution, &guest, end, instructions, peak)
+    let reads = store.data().hooks.near_reads();
+    let mut outcome = finish(execution, &guest, end, instructions, peak);
+    outcome.metrics.near_reads = reads;
+    outcome.metrics.instructions =
+        crate::near::billed_instructions(instructions, reads, execution.limits.max_instructions);
+    outcome
 }
 
 /// The guest was blocked in a host call (a sleep, an HTTP request) when the

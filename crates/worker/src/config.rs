@@ -71,6 +71,16 @@ pub struct WorkerArgs {
     /// (they fail over as infrastructure errors).
     #[arg(long, env = "WORKER_JS_ENGINE", value_name = "WASM")]
     pub js_engine: Option<PathBuf>,
+    /// NEAR reads (view calls, accounts) this worker's programs may make
+    /// per second, all together, at its RPC endpoint (a token bucket; 5 is
+    /// an anonymous public endpoint's allowance, keyed providers allow
+    /// about 20). 0 turns reads off.
+    #[arg(long, env = "WORKER_NEAR_READS_PER_SECOND", default_value_t = 5)]
+    pub near_reads_per_second: u32,
+    /// NEAR reads one execution may make (each billed as 5,000,000
+    /// instructions).
+    #[arg(long, env = "WORKER_NEAR_READS_PER_EXECUTION", default_value_t = outlayer_runtime::NearReads::DEFAULT_MAX_READS)]
+    pub near_reads_per_execution: u32,
     #[command(flatten)]
     pub build: BuildArgs,
 }

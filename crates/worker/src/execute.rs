@@ -99,7 +99,10 @@ async fn execute_steps(ctx: &Context, job: &ClaimedJob) -> Step<CompleteJob> {
     };
     let secrets = secrets_for(ctx, job, &request).await?;
     timing.secrets_ms = at();
-    let execution = Execution::for_request(&request, input, secrets, &config.max_limits);
+    let execution = Execution {
+        near: ctx.near_reads.clone(),
+        ..Execution::for_request(&request, input, secrets, &config.max_limits)
+    };
     let outcome = match &runnable {
         Runnable::Wasm(program) => ctx.runtime.execute(program.wasm.clone(), execution).await,
         Runnable::Script(engine, script) => ctx.runtime.run_script(engine, script, execution).await,

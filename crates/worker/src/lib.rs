@@ -20,6 +20,8 @@ mod config;
 mod execute;
 mod jobs;
 mod monitor;
+mod near_reads;
+pub use near_reads::RpcReader;
 mod seen;
 mod sweeper;
 mod timing;
@@ -63,6 +65,8 @@ pub(crate) struct Context {
     runtime: Runtime,
     /// QuickJS for `CodeSource::JavaScript` requests, when this worker has it.
     js_engine: Option<Arc<outlayer_runtime::Program>>,
+    /// What programs may read from NEAR (`None`: reads are off).
+    near_reads: Option<outlayer_runtime::NearReads>,
     config: Mutex<Option<(Instant, ContractConfig)>>,
     busy: AtomicUsize,
     timings: timing::Timings,
@@ -142,6 +146,11 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
     })?;
     let rpc = NearRpc::new(settings.near_rpc_url.clone(), Duration::from_secs(30))
         .map_err(|e| StartError::Setup(format!("NEAR RPC: {e}")))?;
+    let near_reads = near_reads::RpcReader::reads(
+        rpc.clone(),
+        settings.near_reads_per_second,
+        settings.near_reads_per_execution,
+    );
     let chain = Chain::new(rpc, settings.contract_id.clone(), Some(operator));
     let keystore = settings
         .keystore_url
@@ -179,6 +188,7 @@ pub async fn spawn(settings: WorkerArgs) -> Result<Running, StartError> {
         chain,
         runtime,
         js_engine,
+        near_reads,
         config: Mutex::new(None),
         busy: AtomicUsize::new(0),
         timings: Default::default(),
