@@ -17,6 +17,9 @@
 
 use std::io::{Read, Write};
 
+#[cfg(all(target_os = "wasi", target_env = "p2"))]
+pub mod near;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{run_js, text};
+use common::{example, run_js, runtime, text};
 use outlayer_runtime::{
     ErrorKind, Execution, HttpPolicy, NEAR_READ_INSTRUCTIONS, NearRead, NearReadError, NearReader,
     NearReads, ReadFuture,
@@ -192,5 +192,53 @@ async fn the_reserved_host_is_never_the_network() {
     assert_eq!(
         value,
         json!({"status": 404, "body": {"error": "not_found", "message": "no NEAR read at \"/send_tx\": POST /view or /account"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rust_program_reads_the_same_way_with_the_sdk() {
+    let table = Arc::new(Table::default());
+    let input = json!({"contract_id": "app.near", "method_name": "greeting", "args": {"name": "bob"}, "account_id": "alice.near"});
+    let rust = runtime()
+        .execute(
+            example("near-view"),
+            Execution {
+                input: input.to_string().into_bytes(),
+                ..with_reads(&table, 4)
+            },
+        )
+        .await;
+    let javascript = run_js(
+        "const {contract_id, method_name, args, account_id} = outlayer.inputJson();\n\
+         const view = await near.view(contract_id, method_name, args);\n\
+         const account = await near.account(account_id);\n\
+         outlayer.output({view, amount: account.amount});",
+        Execution {
+            input: input.to_string().into_bytes(),
+            ..with_reads(&table, 4)
+        },
+    )
+    .await;
+    assert_eq!(text(&rust), r#"{"amount":"5000","view":"hello, bob"}"#);
+    let (rust_value, js_value): (Value, Value) = (
+        serde_json::from_str(text(&rust)).unwrap(),
+        serde_json::from_str(text(&javascript)).unwrap(),
+    );
+    assert_eq!(rust_value, js_value);
+    assert_eq!(rust.metrics.near_reads, 2);
+
+    // Over budget: the SDK reports the sandbox's refusal.
+    let refused = runtime()
+        .execute(
+            example("near-view"),
+            Execution {
+                input: input.to_string().into_bytes(),
+                ..with_reads(&table, 1)
+            },
+        )
+        .await;
+    assert_eq!(
+        refused.stderr,
+        "near-view: near_read_budget (429): the budget of 1 NEAR reads per execution is spent\n"
     );
 }

@@ -3,7 +3,10 @@
 //! loop: a steady workload for measuring fuel and metering overhead.
 
 fn main() {
-    let limit: u32 = outlayer_sdk::input_string().trim().parse().unwrap_or(100_000);
+    let limit: u32 = outlayer_sdk::input_string()
+        .trim()
+        .parse()
+        .unwrap_or(100_000);
     let mut count = 0u32;
     let mut checksum = 0u64;
     for n in 2..limit {

@@ -29,7 +29,9 @@ fn fetch(url: &str) -> Result<(u16, Vec<u8>), String> {
     } else if let Some(rest) = url.strip_prefix("http://") {
         (Scheme::Http, rest)
     } else {
-        return Err(format!("unsupported URL {url:?}: expected http:// or https://"));
+        return Err(format!(
+            "unsupported URL {url:?}: expected http:// or https://"
+        ));
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -37,10 +39,18 @@ fn fetch(url: &str) -> Result<(u16, Vec<u8>), String> {
     };
 
     let request = OutgoingRequest::new(Fields::new());
-    request.set_method(&Method::Get).map_err(|()| "invalid method")?;
-    request.set_scheme(Some(&scheme)).map_err(|()| "invalid scheme")?;
-    request.set_authority(Some(authority)).map_err(|()| format!("invalid authority {authority:?}"))?;
-    request.set_path_with_query(Some(path)).map_err(|()| format!("invalid path {path:?}"))?;
+    request
+        .set_method(&Method::Get)
+        .map_err(|()| "invalid method")?;
+    request
+        .set_scheme(Some(&scheme))
+        .map_err(|()| "invalid scheme")?;
+    request
+        .set_authority(Some(authority))
+        .map_err(|()| format!("invalid authority {authority:?}"))?;
+    request
+        .set_path_with_query(Some(path))
+        .map_err(|()| format!("invalid path {path:?}"))?;
 
     let pending = outgoing_handler::handle(request, None).map_err(describe)?;
     pending.subscribe().block();
@@ -51,8 +61,12 @@ fn fetch(url: &str) -> Result<(u16, Vec<u8>), String> {
         .map_err(describe)?;
 
     let status = response.status();
-    let body = response.consume().map_err(|()| "response body already taken")?;
-    let stream = body.stream().map_err(|()| "response stream already taken")?;
+    let body = response
+        .consume()
+        .map_err(|()| "response body already taken")?;
+    let stream = body
+        .stream()
+        .map_err(|()| "response stream already taken")?;
     let mut bytes = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
