@@ -244,9 +244,11 @@ impl Builder {
                 self.build_git(repo, commit, Some(path), target, deadline)
                     .await
             }
-            CodeSource::JavaScript { .. } => Err(BuildError::InvalidSource(
-                "inline JavaScript runs on the workers' engine: there is nothing to build".into(),
-            )),
+            CodeSource::JavaScript { .. } | CodeSource::GitScript { .. } => {
+                Err(BuildError::InvalidSource(
+                    "JavaScript runs on the workers' engine: there is nothing to build".into(),
+                ))
+            }
         };
         let checked = result.and_then(|(wasm, log)| {
             wasm::check(&wasm, target, self.settings.max_artifact_bytes)?;
@@ -281,6 +283,40 @@ impl Builder {
                 Err(error)
             }
         }
+    }
+
+    /// The JavaScript file of a resolved `GitScript` source: checked out
+    /// as a build's source is (no hooks, submodules or symlinks), at most
+    /// [`MAX_SCRIPT_BYTES`], UTF-8, within `timeout`.
+    pub async fn fetch_script(
+        &self,
+        source: &CodeSource,
+        timeout: Duration,
+    ) -> Result<String, BuildError> {
+        let CodeSource::GitScript { repo, commit, path } = source else {
+            return Err(BuildError::InvalidSource(
+                "not a JavaScript file in a repository".into(),
+            ));
+        };
+        let url = git::repo_url(repo, self.settings.allow_file_repos)?;
+        if !is_commit_hash(commit) {
+            return Err(BuildError::Unresolved {
+                commit: commit.to_owned(),
+            });
+        }
+        let relative = package_path(path)?;
+        let dir = tempfile::Builder::new()
+            .prefix("script-")
+            .tempdir_in(&self.settings.work_dir)
+            .map_err(|error| BuildError::io("creating a checkout directory", error))?;
+        let src = dir.path().join("src");
+        let checked_out = self
+            .git
+            .checkout(&url, commit, &src, Deadline::after(timeout))
+            .await;
+        let result = checked_out.and_then(|()| read_script(&src.join(&relative), path));
+        let _ = tokio::task::spawn_blocking(move || drop(dir)).await;
+        result
     }
 
     async fn build_git(
@@ -446,6 +482,27 @@ fn probe_sandbox(tools: &Tools, settings: &BuildSettings) -> Result<(), BuildErr
 }
 
 /// A `GitPackage` path: relative, plain components, inside the repository.
+/// Largest JavaScript file a `GitScript` source may name.
+pub const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
+/// A regular file (never a link out of the checkout), capped, UTF-8.
+fn read_script(file: &Path, path: &str) -> Result<String, BuildError> {
+    let missing = || BuildError::InvalidSource(format!("no file {path:?} in the repository"));
+    let meta = std::fs::symlink_metadata(file).map_err(|_| missing())?;
+    if !meta.is_file() {
+        return Err(missing());
+    }
+    if meta.len() > MAX_SCRIPT_BYTES {
+        return Err(BuildError::InvalidSource(format!(
+            "{path:?} has {} bytes, above the {MAX_SCRIPT_BYTES}-byte limit for scripts",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|error| BuildError::io("reading the script", error))?;
+    String::from_utf8(bytes)
+        .map_err(|_| BuildError::InvalidSource(format!("{path:?} is not UTF-8 text")))
+}
+
 fn package_path(path: &str) -> Result<PathBuf, BuildError> {
     let invalid = || {
         BuildError::InvalidSource(format!(

@@ -115,6 +115,9 @@ fn describe(source: &outlayer_types::CodeSource) -> String {
             repo, commit, path, ..
         } => format!("{repo} at {commit}, package {path}"),
         CodeSource::WasmUrl { url, hash, .. } => format!("{url} (sha256 {hash})"),
+        CodeSource::GitScript { repo, commit, path } => {
+            format!("{repo} at {commit}, JavaScript {path}")
+        }
         CodeSource::JavaScript { .. } => {
             format!("inline JavaScript (sha256 {})", source.artifact_checksum())
         }

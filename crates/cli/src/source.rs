@@ -17,6 +17,10 @@ pub(crate) struct SourceArgs {
     /// The package's directory inside --repo, when it is not the root.
     #[arg(long, requires = "repo")]
     path: Option<String>,
+    /// A JavaScript file inside --repo (`.js` or `.mjs`) to run on the
+    /// workers' QuickJS engine instead of building a package.
+    #[arg(long, value_name = "PATH", requires = "repo", conflicts_with = "path")]
+    script: Option<String>,
     /// A prebuilt program's URL instead of a repository.
     #[arg(long, conflicts_with = "repo", requires = "wasm_hash")]
     wasm_url: Option<String>,
@@ -56,6 +60,11 @@ impl SourceArgs {
             return Ok(code_source);
         }
         let code_source = match (&self.repo, &self.wasm_url, &self.path) {
+            (Some(repo), None, None) if self.script.is_some() => CodeSource::GitScript {
+                repo: repo.clone(),
+                commit: self.commit.clone(),
+                path: self.script.clone().unwrap_or_default(),
+            },
             (Some(repo), None, Some(path)) => CodeSource::GitPackage {
                 repo: repo.clone(),
                 commit: self.commit.clone(),

@@ -146,4 +146,31 @@ async fn inline_javascript_settles_with_its_output_charge_and_refund() {
         used.instructions > 2 * outlayer_runtime::NEAR_READ_INSTRUCTIONS,
         "{used:?}"
     );
+
+    // 5. A JavaScript file in a repository at a commit: read from git, run
+    //    like inline code; a missing file is the caller's error.
+    let file = |path: &str| NewRequest {
+        code_source: CodeSource::GitScript {
+            repo: h.repo.clone(),
+            commit: h.commit.clone(),
+            path: path.into(),
+        },
+        ..script("-", "NEAR", None)
+    };
+    let before = h.balance("alice.test.near").await;
+    let settled = h
+        .pay("alice.test.near", &file("examples/js/hello.js"))
+        .await;
+    let value = settled.value.clone().expect("an output");
+    assert_eq!(value["greeting"], json!("Hello, NEAR!"), "{settled:?}");
+    let used = settled.completed.clone().unwrap().resources_used;
+    assert_eq!(used.compile_time_ms, None);
+    assert_money(&h, "alice.test.near", before, &settled).await;
+    let missing = h.pay("alice.test.near", &file("examples/js/nope.js")).await;
+    assert_eq!(
+        missing.completed.unwrap().error.as_deref(),
+        Some(
+            "compilation_failed: invalid source: no file \"examples/js/nope.js\" in the repository"
+        )
+    );
 }

@@ -68,6 +68,14 @@ pub enum CodeSource {
     /// the workers' QuickJS engine: nothing to build. Paid for like input
     /// while the request is pending.
     JavaScript { code: String },
+    /// A JavaScript module from a repository: the file at `path` (relative
+    /// to the repository root, `.js` or `.mjs`) at a fixed commit, run on
+    /// the workers' QuickJS engine like inline code. Nothing is built.
+    GitScript {
+        repo: String,
+        commit: String,
+        path: String,
+    },
 }
 
 impl CodeSource {
@@ -77,14 +85,16 @@ impl CodeSource {
             | Self::WasmUrl { build_target, .. }
             | Self::GitPackage { build_target, .. } => *build_target,
             // The engine that runs it is a WASI P2 component.
-            Self::JavaScript { .. } => BuildTarget::Wasip2,
+            Self::JavaScript { .. } | Self::GitScript { .. } => BuildTarget::Wasip2,
         }
     }
 
     /// The repository a worker builds from, for sources built from git.
     pub fn repo(&self) -> Option<&str> {
         match self {
-            Self::GitHub { repo, .. } | Self::GitPackage { repo, .. } => Some(repo),
+            Self::GitHub { repo, .. }
+            | Self::GitPackage { repo, .. }
+            | Self::GitScript { repo, .. } => Some(repo),
             Self::WasmUrl { .. } | Self::JavaScript { .. } => None,
         }
     }
@@ -92,7 +102,9 @@ impl CodeSource {
     /// The commit, branch or tag named, for sources built from git.
     pub fn commit(&self) -> Option<&str> {
         match self {
-            Self::GitHub { commit, .. } | Self::GitPackage { commit, .. } => Some(commit),
+            Self::GitHub { commit, .. }
+            | Self::GitPackage { commit, .. }
+            | Self::GitScript { commit, .. } => Some(commit),
             Self::WasmUrl { .. } | Self::JavaScript { .. } => None,
         }
     }
@@ -100,7 +112,10 @@ impl CodeSource {
     /// The same source pinned to `commit` (a branch resolved by a worker).
     pub fn with_commit(&self, resolved: &str) -> Self {
         let mut source = self.clone();
-        if let Self::GitHub { commit, .. } | Self::GitPackage { commit, .. } = &mut source {
+        if let Self::GitHub { commit, .. }
+        | Self::GitPackage { commit, .. }
+        | Self::GitScript { commit, .. } = &mut source
+        {
             *commit = resolved.to_owned();
         }
         source
@@ -114,7 +129,9 @@ impl CodeSource {
     pub fn secrets_accessors(&self) -> Vec<crate::Accessor> {
         use crate::Accessor;
         match self {
-            Self::GitHub { repo, commit, .. } | Self::GitPackage { repo, commit, .. } => {
+            Self::GitHub { repo, commit, .. }
+            | Self::GitPackage { repo, commit, .. }
+            | Self::GitScript { repo, commit, .. } => {
                 let whole = Accessor::Repo {
                     repo: repo.clone(),
                     branch: None,
@@ -162,6 +179,10 @@ impl CodeSource {
             }
             Self::WasmUrl { hash, .. } => hash.to_ascii_lowercase(),
             Self::JavaScript { code } => hex::encode(Sha256::digest(code.as_bytes())),
+            Self::GitScript { repo, commit, path } => {
+                let key = format!("{repo}:{commit}:{path}:javascript");
+                hex::encode(Sha256::digest(key.as_bytes()))
+            }
         }
     }
 

@@ -207,6 +207,18 @@ impl CodeSource {
                     return invalid("hash must be 64 hex digits (SHA-256)");
                 }
             }
+            Self::GitScript { repo, commit, path } => {
+                Self::GitHub {
+                    repo: repo.clone(),
+                    commit: commit.clone(),
+                    build_target: self.build_target(),
+                }
+                .validate()?;
+                check_package_path(path)?;
+                if !(path.ends_with(".js") || path.ends_with(".mjs")) {
+                    return invalid("path must name a .js or .mjs file");
+                }
+            }
             Self::JavaScript { code } => {
                 let size = crate::limits::json_string_len(code);
                 let max = crate::limits::MAX_INLINE_SCRIPT_BYTES;

@@ -51,6 +51,41 @@ fn code_source_is_externally_tagged() {
         },
         json!({"JavaScript": {"code": "outlayer.output(1)"}}),
     );
+    roundtrip(
+        &CodeSource::GitScript {
+            repo: "github.com/alice/tools".into(),
+            commit: "main".into(),
+            path: "js/hello.js".into(),
+        },
+        json!({"GitScript": {"repo": "github.com/alice/tools", "commit": "main", "path": "js/hello.js"}}),
+    );
+}
+
+#[test]
+fn scripts_in_repositories_validate_and_key_like_packages() {
+    let script = |path: &str| CodeSource::GitScript {
+        repo: "github.com/alice/tools".into(),
+        commit: "main".into(),
+        path: path.into(),
+    };
+    assert!(script("js/hello.js").validate().is_ok());
+    assert!(script("hello.mjs").validate().is_ok());
+    assert_eq!(
+        script("src/main.rs").validate().unwrap_err().to_string(),
+        "path must name a .js or .mjs file"
+    );
+    assert!(script("../x.js").validate().is_err());
+    assert!(!script("a.js").needs_build());
+    assert_ne!(
+        script("a.js").artifact_checksum(),
+        script("b.js").artifact_checksum()
+    );
+    // Secrets as for the repository: the branch first, then the repository.
+    assert_eq!(script("a.js").secrets_accessors().len(), 2);
+    assert_eq!(
+        script("a.js").with_commit(&"0f".repeat(20)).commit(),
+        Some("0f".repeat(20).as_str())
+    );
 }
 
 #[test]
@@ -333,6 +368,12 @@ fn borsh_variant_order_is_frozen() {
         code: String::new(),
     };
     assert_eq!(tag(&|| borsh::to_vec(&script).unwrap()), 3);
+    let file = CodeSource::GitScript {
+        repo: String::new(),
+        commit: String::new(),
+        path: String::new(),
+    };
+    assert_eq!(tag(&|| borsh::to_vec(&file).unwrap()), 4);
 }
 
 #[test]

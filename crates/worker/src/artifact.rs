@@ -114,6 +114,26 @@ impl Artifacts {
         Ok(pinned)
     }
 
+    /// The JavaScript file of a pinned `GitScript` source, fetched within
+    /// `timeout` (kept in memory: a commit's file never changes).
+    pub async fn script(
+        &self,
+        pinned: &CodeSource,
+        timeout: Duration,
+    ) -> Result<String, ProgramError> {
+        let key = pinned.artifact_checksum();
+        if let Some(bytes) = self.memory.get(&key) {
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let source = self
+            .builder
+            .fetch_script(pinned, timeout)
+            .await
+            .map_err(|e| classify(e, 0))?;
+        self.memory.put(&key, Arc::from(source.as_bytes()));
+        Ok(source)
+    }
+
     /// The program for a pinned source: cached, or built within `build_timeout`.
     pub async fn obtain(
         &self,

@@ -184,18 +184,35 @@ async fn runnable(
     request: &ExecutionRequest,
     config: &ContractConfig,
 ) -> Step<Runnable> {
-    let CodeSource::JavaScript { code } = &request.code_source else {
-        return program(ctx, job, request, config).await.map(Runnable::Wasm);
+    let (name, fetched) = match &request.code_source {
+        CodeSource::JavaScript { code } => (INLINE_SCRIPT_NAME.to_owned(), Ok(code.clone())),
+        CodeSource::GitScript { path, .. } => {
+            let fetched = async {
+                let pinned = ctx.artifacts.pin(&request.code_source).await?;
+                ctx.artifacts
+                    .script(&pinned, build_timeout(request, config))
+                    .await
+            }
+            .await;
+            (path.clone(), fetched)
+        }
+        _ => return program(ctx, job, request, config).await.map(Runnable::Wasm),
+    };
+    let source = match fetched {
+        Ok(source) => source,
+        Err(ProgramError::User { summary, .. }) => {
+            let category = ErrorCategory::CompilationFailed;
+            return Err(fail(ctx, job, request, category, &summary).await);
+        }
+        Err(ProgramError::Infrastructure(message)) => {
+            return Err(infrastructure(ctx, job, Some(request), &message).await);
+        }
     };
     let Some(engine) = ctx.js_engine.clone() else {
         let message = "this worker has no JavaScript engine (--js-engine)";
         return Err(infrastructure(ctx, job, Some(request), message).await);
     };
-    let script = Script {
-        name: INLINE_SCRIPT_NAME.into(),
-        source: code.clone(),
-    };
-    Ok(Runnable::Script(engine, script))
+    Ok(Runnable::Script(engine, Script { name, source }))
 }
 
 /// The name errors in inline code cite (`program.js:3:9: …`).

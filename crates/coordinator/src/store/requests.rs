@@ -35,7 +35,9 @@ pub struct RequestFilter {
 pub(super) fn source_text(source: &CodeSource) -> String {
     match source {
         CodeSource::GitHub { repo, .. } => repo.clone(),
-        CodeSource::GitPackage { repo, path, .. } => format!("{repo}\n{path}"),
+        CodeSource::GitPackage { repo, path, .. } | CodeSource::GitScript { repo, path, .. } => {
+            format!("{repo}\n{path}")
+        }
         CodeSource::WasmUrl { url, .. } => url.clone(),
         // Inline code is found by its kind and content hash, never its text.
         CodeSource::JavaScript { .. } => format!("javascript:{}", source.artifact_checksum()),
