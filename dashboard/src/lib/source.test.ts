@@ -42,8 +42,8 @@ describe('CodeSource::validate, as request_execution refuses', () => {
   });
 
   it('refuses shapes serde would not read', () => {
-    expect(codeSourceError('x')).toBe('code_source must be one of {"GitHub": …}, {"GitPackage": …}, {"WasmUrl": …}, {"JavaScript": …}');
-    expect(codeSourceError({ Git: {} })).toBe('code_source: unknown variant "Git", expected GitHub, GitPackage, WasmUrl or JavaScript');
+    expect(codeSourceError('x')).toBe('code_source must be one of {"GitHub": …}, {"GitPackage": …}, {"WasmUrl": …}, {"JavaScript": …}, {"GitScript": …}');
+    expect(codeSourceError({ Git: {} })).toBe('code_source: unknown variant "Git", expected GitHub, GitPackage, WasmUrl, JavaScript or GitScript');
     expect(codeSourceError({ GitHub: { repo: 'a/b', commit: 'main' } })).toBe('code_source.GitHub.build_target must be a string');
     expect(codeSourceError({ GitHub: { repo: 'a/b', commit: 'main', build_target: 'wasm32' } })).toBe(
       'code_source.GitHub.build_target must be "wasm32-wasip1" or "wasm32-wasip2"',

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 
 import { useServices } from '../app';
@@ -9,7 +10,7 @@ import { ErrorBox, Loading, Show, useAsync } from '../components/common';
 import { formatAgo, formatCount, formatMs, formatNear, formatTime } from '../lib/format';
 import { findSent } from '../lib/sent';
 import { inlineCode, scriptBytes, scriptHash, scriptSourceText } from '../lib/script';
-import { describeSource } from '../lib/source';
+import { describeSource, sourceView } from '../lib/source';
 
 type Status = 'pending' | RequestStatus;
 const STATUSES: Status[] = ['pending', 'compiling', 'executing', 'completed', 'failed'];
@@ -38,12 +39,21 @@ export function statusOf(jobs: JobInfo[]): Status {
 
 /**
  * What the coordinator's `source` filter searches: the repository or URL, a
- * package's path, and `javascript:<sha256>` for inline code (never its text).
+ * package's or a JavaScript file's path, and `javascript:<sha256>` for
+ * inline code (never its text).
  */
 export function sourceMatches(source: unknown, query: string): boolean {
   const s = source as Record<string, { repo?: string; url?: string; path?: string }> | null;
   const code = inlineCode(source);
-  const parts = [s?.GitHub?.repo, s?.GitPackage?.repo, s?.GitPackage?.path, s?.WasmUrl?.url, code === null ? undefined : scriptSourceText(code)];
+  const parts = [
+    s?.GitHub?.repo,
+    s?.GitPackage?.repo,
+    s?.GitPackage?.path,
+    s?.GitScript?.repo,
+    s?.GitScript?.path,
+    s?.WasmUrl?.url,
+    code === null ? undefined : scriptSourceText(code),
+  ];
   return parts.some((p) => typeof p === 'string' && p.includes(query));
 }
 
@@ -143,7 +153,7 @@ export function Executions() {
         </label>
       </form>
       <p class="note">
-        Account is the sender or the payer, exactly; source is part of the repository, URL or package path, or of{' '}
+        Account is the sender or the payer, exactly; source is part of the repository, URL, package or JavaScript file path, or of{' '}
         <code>javascript:&lt;sha256&gt;</code> for inline JavaScript (<code>javascript:</code> finds them all). "pending" requests are on
         chain but not yet picked up by the coordinator.
       </p>
@@ -433,14 +443,41 @@ export function ExecutionDetail({ id }: { id: number }) {
   );
 }
 
-/** The source of a request: one line, or for inline JavaScript its kind, hash and code. */
-function SourceDetail({ source }: { source: unknown }) {
+/**
+ * The source of a request: its kind and fields (repository, commit, path…),
+ * for inline JavaScript also its code, and for a kind this dashboard does
+ * not know "unknown source kind" with the raw JSON.
+ */
+export function SourceDetail({ source }: { source: unknown }) {
+  const view = sourceView(source);
   const code = inlineCode(source);
+  if (view.variant === null) {
+    return (
+      <>
+        <dt>Source</dt>
+        <dd data-testid="source-kind">{view.kind}</dd>
+        <dt>As sent</dt>
+        <dd>
+          <pre class="mono" data-testid="source-raw">
+            {view.raw}
+          </pre>
+        </dd>
+      </>
+    );
+  }
   if (code === null) {
     return (
       <>
         <dt>Source</dt>
-        <dd class="mono">{describeSource(source)}</dd>
+        <dd data-testid="source-kind">{view.kind}</dd>
+        {view.fields.map((f) => (
+          <Fragment key={f.key}>
+            <dt>{f.label}</dt>
+            <dd class="mono" data-testid={`source-${f.key}`}>
+              {f.value}
+            </dd>
+          </Fragment>
+        ))}
       </>
     );
   }

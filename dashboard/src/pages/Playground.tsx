@@ -9,7 +9,8 @@ import { formatCount, formatMs, formatNear } from '../lib/format';
 import { estimateParts, inputStorageCost, successCharge } from '../lib/pricing';
 import type { ContractConfig } from '../api/chain';
 import { rememberSent } from '../lib/sent';
-import { codeSourceError, describeSource } from '../lib/source';
+import { codeSourceError, describeSource, exampleScriptSource, secretsAccessors, sourceView } from '../lib/source';
+import { describeAccessor } from '../crypto/accessor';
 import { MAX_INLINE_SCRIPT_BYTES, SCRIPT_EXAMPLES, inlineCodeBytes, jsonStringLength, scriptHash, storageBytes } from '../lib/script';
 import { profileNameError } from '../lib/validation';
 import { accountIdError } from '../conditions/condition';
@@ -28,8 +29,8 @@ const PHASES: Array<{ phase: Phase; label: string }> = [
 
 interface Run {
   phase: Phase;
-  /** Inline JavaScript: nothing to build. */
-  inline: boolean;
+  /** JavaScript, inline or a file from a repository: nothing to build. */
+  script: 'inline' | 'file' | null;
   format: string;
   limits: ResourceLimits;
   txHash?: string;
@@ -47,7 +48,8 @@ const DEFAULT_LIMITS: ResourceLimits = { max_instructions: 1_000_000_000, max_me
 
 export function Playground() {
   const { config, chain, coordinator, signer } = useServices();
-  // A config example's index, 'js' (inline JavaScript, edited below) or 'custom' (JSON).
+  // A config example's index, 'js' (inline JavaScript, edited below), 'gitjs'
+  // (a JavaScript file in a repository, its fields below) or 'custom' (JSON).
   const [exampleIndex, setExampleIndex] = useState(config.examples.length ? '0' : 'js');
   const [sourceText, setSourceText] = useState(
     JSON.stringify(config.examples[0]?.source ?? { GitHub: { repo: '', commit: 'main', build_target: 'wasm32-wasip1' } }, null, 2),
@@ -55,6 +57,12 @@ export function Playground() {
   const [scriptExample, setScriptExample] = useState('0');
   const [scriptText, setScriptText] = useState(SCRIPT_EXAMPLES[0]?.code ?? '');
   const inlineJs = exampleIndex === 'js';
+  // Prefilled with examples/js/hello.js from the local example repository when the config offers it.
+  const [gitScript, setGitScript] = useState(() => {
+    const example = exampleScriptSource(config.examples);
+    return example && 'GitScript' in example ? example.GitScript : { repo: '', commit: 'main', path: '' };
+  });
+  const fileJs = exampleIndex === 'gitjs';
   const [input, setInput] = useState('');
   const [format, setFormat] = useState<'Text' | 'Json' | 'Bytes'>('Text');
   const [limits, setLimits] = useState(DEFAULT_LIMITS);
@@ -69,6 +77,9 @@ export function Playground() {
   let sourceError: string | null = null;
   if (inlineJs) {
     source = { JavaScript: { code: scriptText } };
+    sourceError = codeSourceError(source);
+  } else if (fileJs) {
+    source = { GitScript: { repo: gitScript.repo, commit: gitScript.commit, path: gitScript.path } };
     sourceError = codeSourceError(source);
   } else {
     try {
@@ -117,7 +128,9 @@ export function Playground() {
       secrets_ref: profile.trim() ? { profile: profile.trim(), account_id: secretsOwner.trim() || signer.accountId } : null,
       response_format: format,
     };
-    let state: Run = { phase: 'signing', inline: inlineCodeBytes(source) > 0, format, limits, deposit, jobs: [] };
+    const variant = sourceView(source).variant;
+    const script = variant === 'JavaScript' ? 'inline' : variant === 'GitScript' ? 'file' : null;
+    let state: Run = { phase: 'signing', script, format, limits, deposit, jobs: [] };
     const update = (patch: Partial<Run>) => {
       state = { ...state, ...patch };
       if (!stopped.current) setRun(state);
@@ -173,7 +186,7 @@ export function Playground() {
     }
   }
 
-  const phases = run?.inline ? PHASES.filter((p) => p.phase !== 'building') : PHASES;
+  const phases = run?.script ? PHASES.filter((p) => p.phase !== 'building') : PHASES;
   const phaseIndex = run ? phases.findIndex((p) => p.phase === run.phase) : -1;
 
   return (
@@ -202,7 +215,7 @@ export function Playground() {
                 const v = e.currentTarget.value;
                 setExampleIndex(v);
                 const example = config.examples[Number(v)];
-                if (v !== 'custom' && v !== 'js' && example) setSourceText(JSON.stringify(example.source, null, 2));
+                if (v !== 'custom' && v !== 'js' && v !== 'gitjs' && example) setSourceText(JSON.stringify(example.source, null, 2));
               }}
             >
               {config.examples.map((ex, i) => (
@@ -211,6 +224,7 @@ export function Playground() {
                 </option>
               ))}
               <option value="js">JavaScript (inline)</option>
+              <option value="gitjs">JavaScript file in a repository</option>
               <option value="custom">Custom source</option>
             </select>
           </label>
@@ -264,6 +278,62 @@ export function Playground() {
                     JavaScript (inline): <span data-testid="script-size">{jsonStringLength(scriptText)}</span> of {MAX_INLINE_SCRIPT_BYTES} bytes as a
                     JSON string, {codeBytes} bytes kept with the request; SHA-256 <code data-testid="script-hash">{scriptHash(scriptText)}</code> (secrets
                     bound to this hash are readable by it)
+                  </>
+                )}
+              </p>
+            </>
+          ) : fileJs ? (
+            <>
+              <label>
+                Repository
+                <input
+                  id="pg-gs-repo"
+                  class="mono"
+                  value={gitScript.repo}
+                  onInput={(e) => setGitScript({ ...gitScript, repo: e.currentTarget.value })}
+                  placeholder="github.com/owner/name"
+                  spellcheck={false}
+                  autoComplete="off"
+                  aria-invalid={sourceError ? 'true' : undefined}
+                  aria-describedby="source-help"
+                />
+              </label>
+              <label>
+                Commit, branch or tag
+                <input
+                  id="pg-gs-commit"
+                  class="mono"
+                  value={gitScript.commit}
+                  onInput={(e) => setGitScript({ ...gitScript, commit: e.currentTarget.value })}
+                  placeholder="main"
+                  spellcheck={false}
+                  autoComplete="off"
+                  aria-invalid={sourceError ? 'true' : undefined}
+                  aria-describedby="source-help"
+                />
+              </label>
+              <label>
+                Path of the script (.js or .mjs, from the repository root)
+                <input
+                  id="pg-gs-path"
+                  class="mono"
+                  value={gitScript.path}
+                  onInput={(e) => setGitScript({ ...gitScript, path: e.currentTarget.value })}
+                  placeholder="examples/js/hello.js"
+                  spellcheck={false}
+                  autoComplete="off"
+                  aria-invalid={sourceError ? 'true' : undefined}
+                  aria-describedby="source-help"
+                />
+              </label>
+              <p id="source-help" class={sourceError ? 'field-error' : 'help'} data-testid="source-status">
+                {sourceError ?? (
+                  <>
+                    {describeSource(source)}: read from the repository and run on QuickJS, nothing is built; secrets bound to{' '}
+                    {secretsAccessors(source)
+                      .map((a) => describeAccessor(a))
+                      .join(', then ')}{' '}
+                    are readable by it
                   </>
                 )}
               </p>
@@ -391,7 +461,7 @@ export function Playground() {
               format={run.format}
               config={contractConfig.data}
               limits={run.limits}
-              inline={run.inline}
+              script={run.script}
             />
           )}
         </section>
@@ -407,7 +477,7 @@ function Settlement({
   format,
   config,
   limits,
-  inline,
+  script,
 }: {
   deposit: bigint;
   completed: ExecutionCompleted;
@@ -415,7 +485,7 @@ function Settlement({
   format: string;
   config: ContractConfig | undefined;
   limits: ResourceLimits;
-  inline: boolean;
+  script: 'inline' | 'file' | null;
 }) {
   const used = completed.resources_used;
   // The charge split into its parts, when the current prices explain it.
@@ -444,7 +514,7 @@ function Settlement({
       <dt>Used</dt>
       <dd>
         {formatCount(used.instructions)} instructions, {formatMs(used.time_ms)} running, build{' '}
-        {used.compile_time_ms != null ? formatMs(used.compile_time_ms) : inline ? 'none (inline JavaScript)' : 'none (cached)'}
+        {used.compile_time_ms != null ? formatMs(used.compile_time_ms) : script === 'inline' ? 'none (inline JavaScript)' : script === 'file' ? 'none (JavaScript file)' : 'none (cached)'}
       </dd>
       <dt>Paid</dt>
       <dd data-testid="paid">{formatNear(deposit)}</dd>
