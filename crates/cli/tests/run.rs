@@ -68,11 +68,16 @@ fn without_timing(mut value: Value) -> Value {
     let metrics = value["metrics"].as_object_mut().expect("metrics object");
     let mut keys: Vec<_> = metrics.keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["instructions", "peak_memory_bytes", "time_ms"]);
+    assert_eq!(
+        keys,
+        ["instructions", "near_reads", "peak_memory_bytes", "time_ms"]
+    );
     assert!(metrics["time_ms"].is_u64());
+    assert_eq!(metrics["near_reads"], 0, "no reads without --near-rpc-url");
     assert_eq!(metrics["peak_memory_bytes"], 65536, "one page of memory");
     metrics.remove("time_ms");
     metrics.remove("peak_memory_bytes");
+    metrics.remove("near_reads");
     value
 }
 

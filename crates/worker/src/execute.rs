@@ -5,11 +5,10 @@
 //! yield to time out.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use outlayer_keystore::ClientError as KeystoreError;
-use std::sync::Arc;
-
 use outlayer_runtime::{Execution, Script, response_for};
 use outlayer_types::coordinator::{ClaimedJob, CompleteJob, ErrorCategory, JobState, JobType};
 use outlayer_types::limits::truncate_error;
@@ -200,13 +199,7 @@ async fn runnable(
     };
     let source = match fetched {
         Ok(source) => source,
-        Err(ProgramError::User { summary, .. }) => {
-            let category = ErrorCategory::CompilationFailed;
-            return Err(fail(ctx, job, request, category, &summary).await);
-        }
-        Err(ProgramError::Infrastructure(message)) => {
-            return Err(infrastructure(ctx, job, Some(request), &message).await);
-        }
+        Err(error) => return Err(program_failed(ctx, job, request, error).await),
     };
     let Some(engine) = ctx.js_engine.clone() else {
         let message = "this worker has no JavaScript engine (--js-engine)";
@@ -234,16 +227,31 @@ async fn program(
     .await;
     match result {
         Ok(program) => Ok(program),
-        Err(ProgramError::User { summary, .. }) => Err(fail(
-            ctx,
-            job,
-            request,
-            ErrorCategory::CompilationFailed,
-            &summary,
-        )
-        .await),
-        Err(ProgramError::Infrastructure(message)) => {
-            Err(infrastructure(ctx, job, Some(request), &message).await)
+        Err(error) => Err(program_failed(ctx, job, request, error).await),
+    }
+}
+
+/// A program that could not be had: the source's fault is settled as
+/// `compilation_failed`, ours is left for another attempt.
+async fn program_failed(
+    ctx: &Context,
+    job: &ClaimedJob,
+    request: &ExecutionRequest,
+    error: ProgramError,
+) -> Stop {
+    match error {
+        ProgramError::User { summary, .. } => {
+            fail(
+                ctx,
+                job,
+                request,
+                ErrorCategory::CompilationFailed,
+                &summary,
+            )
+            .await
+        }
+        ProgramError::Infrastructure(message) => {
+            infrastructure(ctx, job, Some(request), &message).await
         }
     }
 }
