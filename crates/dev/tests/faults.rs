@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use common::{Harness, text_request};
 use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_dev::request::NewRequest;
-use outlayer_types::coordinator::{JobState, JobType};
 use outlayer_types::{Accessor, Pricing, ResourceLimits, ResponseFormat, SecretsRef};
 use serde_json::json;
 
@@ -89,12 +88,7 @@ async fn a_killed_worker_a_restarted_coordinator_and_a_missing_keystore() {
             .is_some_and(|v| v.starts_with("{\"primes\":")),
         "{settled:?}"
     );
-    let jobs = client.jobs_for_request(claimed.request_id).await.unwrap();
-    let execute = jobs
-        .iter()
-        .find(|j| j.job_type == JobType::Execute)
-        .unwrap();
-    assert_eq!(execute.state, JobState::Completed);
+    let execute = h.executed_once(claimed.request_id).await;
     assert_eq!(
         execute.attempt, 2,
         "handed out again after the lease ran out"

@@ -100,8 +100,10 @@ impl Harness {
             .unwrap()
     }
 
-    /// The one execute job of `request_id`, asserted completed: a request
-    /// settled exactly once by the system.
+    /// The one execute job of `request_id`, once completed: a request
+    /// settled exactly once by the system. The worker completes its job at
+    /// the coordinator right after the chain settles, so this waits (up to
+    /// 30 s) for the completion to land.
     pub(crate) async fn executed_once(
         &self,
         request_id: u64,
@@ -111,13 +113,22 @@ impl Harness {
             &self.stack.coordinator_url(),
             None,
         );
-        let jobs = client.jobs_for_request(request_id).await.unwrap();
-        let mut executes = jobs.iter().filter(|j| j.job_type == JobType::Execute);
-        let (Some(job), None) = (executes.next(), executes.next()) else {
-            panic!("request {request_id}: not exactly one execute job: {jobs:?}");
-        };
-        assert_eq!(job.state, JobState::Completed, "{jobs:?}");
-        job.clone()
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let jobs = client.jobs_for_request(request_id).await.unwrap();
+            let mut executes = jobs.iter().filter(|j| j.job_type == JobType::Execute);
+            let (Some(job), None) = (executes.next(), executes.next()) else {
+                panic!("request {request_id}: not exactly one execute job: {jobs:?}");
+            };
+            if job.state == JobState::Completed {
+                return job.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "request {request_id}: execute job never completed: {jobs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub(crate) async fn pay(&self, payer: &str, new: &NewRequest) -> Settled {
