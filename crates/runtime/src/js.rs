@@ -23,10 +23,10 @@ pub const JS_ENGINE_FILE: &str = "outlayer-js-engine.wasm";
 /// puts it (`$CARGO_TARGET_DIR/js-engine/`, by default under
 /// `~/.cache/outlayer/target`). The first that exists, or the first candidate.
 pub fn default_js_engine_path() -> PathBuf {
-    let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("OUTLAYER_JS_ENGINE") {
         return PathBuf::from(path);
     }
+    let mut candidates = Vec::new();
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(PathBuf::from))
@@ -77,10 +77,9 @@ impl Runtime {
         &self,
         engine: &Arc<Program>,
         script: &Script,
-        mut execution: Execution,
+        execution: Execution,
     ) -> Outcome {
-        execution.args = vec![script.name.clone(), script.source.clone()];
-        script_outcome(self.run(engine, execution).await)
+        script_outcome(self.run(engine, with_script(execution, script)).await)
     }
 
     /// [`Runtime::run_script`] on the caller's thread, as
@@ -89,10 +88,17 @@ impl Runtime {
         &self,
         engine: &Program,
         script: &Script,
-        mut execution: Execution,
+        execution: Execution,
     ) -> Outcome {
-        execution.args = vec![script.name.clone(), script.source.clone()];
-        script_outcome(self.run_blocking(engine, execution))
+        script_outcome(self.run_blocking(engine, with_script(execution, script)))
+    }
+}
+
+/// The engine's arguments: the name errors cite, then the source.
+fn with_script(execution: Execution, script: &Script) -> Execution {
+    Execution {
+        args: vec![script.name.clone(), script.source.clone()],
+        ..execution
     }
 }
 

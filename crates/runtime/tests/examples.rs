@@ -3,23 +3,10 @@
 
 mod common;
 
-use common::{ENGINES, example, runtime};
+use common::{ENGINES, context, example, runtime};
 use outlayer_runtime::{Execution, ExecutionType, Randomness};
-use outlayer_types::{ExecutionContext, ExecutionOutput, ResponseFormat};
+use outlayer_types::{ExecutionOutput, ResponseFormat};
 use serde_json::{Value, json};
-
-fn context(request_id: u64) -> ExecutionContext {
-    ExecutionContext {
-        request_id,
-        sender_id: "alice.near".parse().unwrap(),
-        predecessor_id: "app.alice.near".parse().unwrap(),
-        contract_id: "outlayer.near".parse().unwrap(),
-        block_height: 1234,
-        block_timestamp: 1_700_000_000_123_456_789,
-        transaction_hash: Some("8xTx".into()),
-        random_seed: [9; 32],
-    }
-}
 
 fn request(request_id: u64, input: &str) -> Execution {
     let ctx = context(request_id);

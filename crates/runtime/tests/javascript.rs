@@ -8,23 +8,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use common::{example, js_engine, js_example, run_js, runtime, text};
+use common::{context, example, js_engine, js_example, run_js, runtime, text};
 use outlayer_runtime::{ErrorKind, Execution, ExecutionType, HttpPolicy, Randomness};
-use outlayer_types::{ExecutionContext, ExecutionOutput, ResourceLimits, ResponseFormat};
+use outlayer_types::{ExecutionOutput, ResourceLimits, ResponseFormat};
 use serde_json::{Value, json};
-
-fn context(request_id: u64) -> ExecutionContext {
-    ExecutionContext {
-        request_id,
-        sender_id: "alice.near".parse().unwrap(),
-        predecessor_id: "app.alice.near".parse().unwrap(),
-        contract_id: "outlayer.near".parse().unwrap(),
-        block_height: 1234,
-        block_timestamp: 1_700_000_000_123_456_789,
-        transaction_hash: None,
-        random_seed: [9; 32],
-    }
-}
 
 fn request(request_id: u64, input: &str) -> Execution {
     let ctx = context(request_id);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use outlayer_runtime::{Execution, Outcome, P1Engine, Runtime, RuntimeConfig};
-use outlayer_types::ExecutionOutput;
+use outlayer_types::{ExecutionContext, ExecutionOutput};
 
 pub const ENGINES: [P1Engine; 2] = [P1Engine::Wasmtime, P1Engine::Wasmi];
 
@@ -130,4 +130,18 @@ pub async fn run_js(source: &str, execution: Execution) -> Outcome {
     runtime()
         .run_script(&js_engine(), &js(source), execution)
         .await
+}
+
+/// A request's on-chain context, as the contract records it.
+pub fn context(request_id: u64) -> ExecutionContext {
+    ExecutionContext {
+        request_id,
+        sender_id: "alice.near".parse().unwrap(),
+        predecessor_id: "app.alice.near".parse().unwrap(),
+        contract_id: "outlayer.near".parse().unwrap(),
+        block_height: 1234,
+        block_timestamp: 1_700_000_000_123_456_789,
+        transaction_hash: Some("8xTx".into()),
+        random_seed: [9; 32],
+    }
 }
