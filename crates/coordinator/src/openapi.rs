@@ -251,6 +251,8 @@ const SUMMARY_FIELDS: &[&str] = &[
     "actual_cost",
     "created_at_ms",
     "updated_at_ms",
+    "settled_success",
+    "settled_at_ms",
 ];
 
 fn summary_properties() -> serde_json::Map<String, Value> {
@@ -280,7 +282,11 @@ fn summary_properties() -> serde_json::Map<String, Value> {
         "metrics": { "oneOf": [schema("ResourceMetrics"), { "type": "null" }] },
         "actual_cost": { "type": ["string", "null"], "pattern": "^[0-9]+$" },
         "created_at_ms": u64_,
-        "updated_at_ms": u64_
+        "updated_at_ms": u64_,
+        "settled_success": { "type": ["boolean", "null"],
+            "description": "The contract's verdict once a monitor reported its settlement; null until then (status stays the jobs' view)" },
+        "settled_at_ms": { "type": ["integer", "null"], "format": "int64", "minimum": 0,
+            "description": "When the coordinator recorded the settlement (its clock, as created_at_ms); null until then or when not recorded" }
     });
     match properties {
         Value::Object(map) => map,
@@ -406,6 +412,8 @@ fn build() -> Value {
                     query_param("status", enum_of(&["compiling", "executing", "completed", "failed"])),
                     query_param("source", json!({ "type": "string", "minLength": 1, "maxLength": 256,
                         "description": "A substring of the repository or URL, or of a package's path (case-sensitive)" })),
+                    query_param("settled", json!({ "type": "string", "enum": ["true", "false", "success", "failure"],
+                        "description": "Settled (a monitor reported execution_completed) or not; success or failure: settled with that verdict" })),
                     query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
                     query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
                 ],

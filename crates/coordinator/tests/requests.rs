@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, Method, StatusCode};
 use common::{Backend, Harness, T, account, eventually, github_request, send, wasm_request};
 use outlayer_coordinator::spawn;
+use outlayer_coordinator::store::now_ms;
 use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::coordinator::*;
 use outlayer_types::{BuildTarget, CodeSource, ExecutionRequest, ResourceMetrics, U128};
@@ -477,6 +478,10 @@ async fn bad_queries(backend: Backend) {
         "source=",
         &format!("source={long}"),
         "source=%0a",
+        "settled=",
+        "settled=yes",
+        "settled=TRUE",
+        "settled=1",
         "accounts=alice.near",
         "request_id=1",
     ] {
@@ -495,6 +500,7 @@ async fn bad_queries(backend: Backend) {
         "limit=1&offset=4611686018427387903".to_owned(),
         format!("source={ok_long}"),
         "account=a1".to_owned(),
+        "settled=true&status=completed".to_owned(),
     ] {
         harness.anon.requests(&query).await.unwrap();
     }
@@ -821,16 +827,40 @@ async fn resolve_and_settlement(backend: Backend) {
         detail.timeline.run.unwrap().finished_at_ms.unwrap()
     );
 
-    // The settlement, as a monitor reports it; a repeat is harmless.
+    // Not settled yet: no verdict, no time, and the settled filter agrees.
+    assert_eq!(
+        (detail.request.settled_success, detail.request.settled_at_ms),
+        (None, None)
+    );
+    assert_eq!(ids(anon, "settled=false").await, (vec![2, 1], None));
+    assert_eq!(ids(anon, "settled=true").await, (vec![], None));
+
+    // The settlement, as a monitor reports it; a repeat is harmless and
+    // keeps the time of the first report.
     let settled = ExecutionSettled {
         block_height: 250,
         success: true,
         charged: U128(7_000),
         refunded: U128(3_000),
     };
+    let before = now_ms() as u64;
     client.settled(1, &settled).await.unwrap();
+    let after = now_ms() as u64;
+    let first = anon.request(1).await.unwrap().unwrap().request;
+    let at = first
+        .settled_at_ms
+        .expect("the settlement time is recorded");
+    assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+    assert!(at >= first.created_at_ms);
+    tokio::time::sleep(Duration::from_millis(5)).await;
     client.settled(1, &settled).await.unwrap();
     let detail = anon.request(1).await.unwrap().unwrap();
+    assert_eq!(
+        (detail.request.settled_success, detail.request.settled_at_ms),
+        (Some(true), Some(at))
+    );
+    // The jobs' status is left as it was: settlement is a field beside it.
+    assert_eq!(detail.request.status, RequestStatus::Completed);
     assert_eq!(
         detail.timeline.settled,
         Some(SettledStep {
@@ -848,6 +878,37 @@ async fn resolve_and_settlement(backend: Backend) {
         .unwrap();
     assert_eq!(raw["timeline"]["settled"]["charged"], "7000");
     assert_eq!(raw["timeline"]["resolve"]["tx_hash"], TX);
+    assert_eq!(raw["settled_success"], true);
+    assert_eq!(raw["settled_at_ms"], at);
+
+    // A failure settles too; the listing carries the verdict and time, and
+    // the settled filter tells them apart.
+    let failed = ExecutionSettled {
+        block_height: 251,
+        success: false,
+        charged: U128(1_000),
+        refunded: U128(9_000),
+    };
+    client.settled(2, &failed).await.unwrap();
+    let page = anon.requests("").await.unwrap();
+    let row = |id: u64| page.requests.iter().find(|r| r.request_id == id).unwrap();
+    assert_eq!(row(1).settled_success, Some(true));
+    assert_eq!(row(1).settled_at_ms, Some(at));
+    assert_eq!(row(2).settled_success, Some(false));
+    assert!(row(2).settled_at_ms.unwrap() >= at);
+    assert_eq!(row(2).status, RequestStatus::Failed);
+    assert_eq!(ids(anon, "settled=true").await, (vec![2, 1], None));
+    assert_eq!(ids(anon, "settled=false").await, (vec![], None));
+    assert_eq!(ids(anon, "settled=success").await, (vec![1], None));
+    assert_eq!(ids(anon, "settled=failure").await, (vec![2], None));
+    assert_eq!(
+        ids(anon, "settled=failure&status=completed").await,
+        (vec![], None)
+    );
+    assert_eq!(
+        ids(anon, "settled=failure&status=failed").await,
+        (vec![2], None)
+    );
     assert!(
         client
             .settled(3, &settled)

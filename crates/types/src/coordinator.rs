@@ -519,6 +519,16 @@ pub struct RequestSummary {
     /// When the coordinator first heard of it (milliseconds since the epoch).
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
+    /// The contract's verdict once a monitor reported its settlement
+    /// (`execution_completed`); `None` until then. `status` stays the
+    /// jobs' view (a settled request is still `completed` or `failed`).
+    #[serde(default)]
+    pub settled_success: Option<bool>,
+    /// When the coordinator recorded that settlement (milliseconds since
+    /// the epoch, its clock, as `created_at_ms`); `None` until then, and
+    /// for requests settled before coordinators recorded the time.
+    #[serde(default)]
+    pub settled_at_ms: Option<u64>,
 }
 
 /// `GET /public/requests`: newest first.

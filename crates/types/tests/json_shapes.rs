@@ -526,3 +526,83 @@ fn decrypt_response_debug_hides_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn request_summary_carries_the_settlement_beside_the_status() {
+    use outlayer_types::coordinator::{RequestStatus, RequestSummary};
+    let summary = RequestSummary {
+        request_id: 9,
+        status: RequestStatus::Completed,
+        sender_id: account("alice.near"),
+        payer_account_id: account("alice.near"),
+        code_source: CodeSource::GitScript {
+            repo: "github.com/a/b".into(),
+            commit: "main".into(),
+            path: "examples/js/hello.js".into(),
+        },
+        artifact_checksum: "c".into(),
+        resource_limits: ResourceLimits::default(),
+        max_compile_seconds: None,
+        response_format: ResponseFormat::Json,
+        secrets_ref: None,
+        payment: U128(100),
+        block_height: 50,
+        block_timestamp: 1_700_000_000_000_000_000,
+        transaction_hash: None,
+        error_category: None,
+        error: None,
+        metrics: None,
+        actual_cost: Some(U128(40)),
+        created_at_ms: 1_700_000_000_100,
+        updated_at_ms: 1_700_000_002_000,
+        settled_success: Some(true),
+        settled_at_ms: Some(1_700_000_001_900),
+    };
+    let limits = serde_json::to_value(ResourceLimits::default()).unwrap();
+    roundtrip(
+        &summary,
+        json!({
+            "request_id": 9,
+            "status": "completed",
+            "sender_id": "alice.near",
+            "payer_account_id": "alice.near",
+            "code_source": {"GitScript": {"repo": "github.com/a/b", "commit": "main", "path": "examples/js/hello.js"}},
+            "artifact_checksum": "c",
+            "resource_limits": limits,
+            "max_compile_seconds": null,
+            "response_format": "Json",
+            "secrets_ref": null,
+            "payment": "100",
+            "block_height": 50,
+            "block_timestamp": 1_700_000_000_000_000_000_u64,
+            "transaction_hash": null,
+            "error_category": null,
+            "error": null,
+            "metrics": null,
+            "actual_cost": "40",
+            "created_at_ms": 1_700_000_000_100_u64,
+            "updated_at_ms": 1_700_000_002_000_u64,
+            "settled_success": true,
+            "settled_at_ms": 1_700_000_001_900_u64
+        }),
+    );
+    // Coordinators before the settlement fields omit them: not settled.
+    let mut older = serde_json::to_value(&summary).unwrap();
+    let map = older.as_object_mut().unwrap();
+    map.remove("settled_success");
+    map.remove("settled_at_ms");
+    let parsed: RequestSummary = serde_json::from_value(older).unwrap();
+    assert_eq!((parsed.settled_success, parsed.settled_at_ms), (None, None));
+    // And an unsettled one writes both as null.
+    let unsettled = RequestSummary {
+        settled_success: None,
+        settled_at_ms: None,
+        ..summary
+    };
+    let written = serde_json::to_value(&unsettled).unwrap();
+    assert_eq!(
+        (&written["settled_success"], &written["settled_at_ms"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert!(written.as_object().unwrap().contains_key("settled_at_ms"));
+}

@@ -132,8 +132,24 @@ struct RequestsQuery {
     account: Option<String>,
     status: Option<RequestStatus>,
     source: Option<String>,
+    settled: Option<Settled>,
     limit: Option<u64>,
     offset: Option<u64>,
+}
+
+/// The `settled` filter of `/public/requests`: whether a monitor reported
+/// the contract's settlement, and with which verdict. A filter beside
+/// `status` (the jobs' view), which a settlement leaves as it was.
+#[derive(Clone, Copy, Deserialize)]
+enum Settled {
+    #[serde(rename = "true")]
+    Yes,
+    #[serde(rename = "false")]
+    No,
+    #[serde(rename = "success")]
+    Success,
+    #[serde(rename = "failure")]
+    Failure,
 }
 
 /// The largest page of `/public/requests` (each row carries its request).
@@ -166,6 +182,12 @@ async fn requests(
         account: query.account,
         status: query.status,
         source: query.source,
+        settled: query.settled.map(|s| !matches!(s, Settled::No)),
+        settled_success: match query.settled {
+            Some(Settled::Success) => Some(true),
+            Some(Settled::Failure) => Some(false),
+            _ => None,
+        },
         limit: page.fetch(),
         offset: page.offset,
     };

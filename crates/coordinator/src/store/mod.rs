@@ -102,7 +102,7 @@ impl Store {
     }
 
     fn migrator(&self) -> Migrator {
-        let files: [(&str, &str); 3] = match self.dialect {
+        let files: [(&str, &str); 4] = match self.dialect {
             Dialect::Postgres => [
                 (
                     "init",
@@ -115,6 +115,10 @@ impl Store {
                 (
                     "settlement",
                     include_str!("../../migrations/postgres/0003_settlement.sql"),
+                ),
+                (
+                    "settled_at",
+                    include_str!("../../migrations/postgres/0004_settled_at.sql"),
                 ),
             ],
             Dialect::Sqlite => [
@@ -129,6 +133,10 @@ impl Store {
                 (
                     "settlement",
                     include_str!("../../migrations/sqlite/0003_settlement.sql"),
+                ),
+                (
+                    "settled_at",
+                    include_str!("../../migrations/sqlite/0004_settled_at.sql"),
                 ),
             ],
         };

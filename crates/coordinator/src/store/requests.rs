@@ -24,6 +24,10 @@ pub struct RequestFilter {
     /// A substring of the repository or URL, or of a package's path
     /// (case-sensitive).
     pub source: Option<String>,
+    /// Settled (a monitor reported the contract's settlement) or not.
+    pub settled: Option<bool>,
+    /// Settled with this verdict (implies settled).
+    pub settled_success: Option<bool>,
     pub limit: u64,
     pub offset: u64,
 }
@@ -55,7 +59,8 @@ fn build_summary(job: &JobInfo) -> Option<String> {
 }
 
 const SUMMARY_COLUMNS: &str = "SELECT r.request_id, r.body, r.status, r.artifact_checksum, \
-     r.error_category, r.error, r.created_at, r.updated_at, e.metrics AS run_metrics, \
+     r.error_category, r.error, r.created_at, r.updated_at, r.settled_success, r.settled_at, \
+     e.metrics AS run_metrics, \
      COALESCE(e.actual_cost, c.actual_cost) AS cost FROM requests r \
      LEFT JOIN jobs e ON e.request_id = r.request_id AND e.job_type = 'execute' \
      LEFT JOIN jobs c ON c.request_id = r.request_id AND c.job_type = 'compile'";
@@ -93,6 +98,12 @@ fn summary(row: &AnyRow) -> Result<RequestSummary> {
             .map(outlayer_types::U128),
         created_at_ms: row.try_get::<i64, _>("created_at")? as u64,
         updated_at_ms: row.try_get::<i64, _>("updated_at")? as u64,
+        settled_success: row
+            .try_get::<Option<i64>, _>("settled_success")?
+            .map(|s| s != 0),
+        settled_at_ms: row
+            .try_get::<Option<i64>, _>("settled_at")?
+            .map(|at| at.max(0) as u64),
     })
 }
 
@@ -102,6 +113,16 @@ impl Store {
         let mut sql = format!("{SUMMARY_COLUMNS} WHERE 1 = 1");
         if let Some(status) = filter.status {
             sql.push_str(&format!(" AND r.status = '{}'", status.as_str()));
+        }
+        // settled_success is set with the rest of the settlement (never
+        // alone), so it tells settled requests apart.
+        match (filter.settled, filter.settled_success) {
+            (_, Some(success)) => {
+                sql.push_str(&format!(" AND r.settled_success = {}", i64::from(success)))
+            }
+            (Some(true), None) => sql.push_str(" AND r.settled_success IS NOT NULL"),
+            (Some(false), None) => sql.push_str(" AND r.settled_success IS NULL"),
+            (None, None) => {}
         }
         let mut next = 3;
         if filter.account.is_some() {
@@ -242,7 +263,8 @@ impl Store {
     }
 
     /// Records the contract's settlement of a request (idempotent: a
-    /// repeat overwrites with the same values); false for an unknown request.
+    /// repeat overwrites with the same values, and keeps the time of the
+    /// first report); false for an unknown request.
     pub async fn settle(
         &self,
         request_id: u64,
@@ -251,7 +273,8 @@ impl Store {
     ) -> Result<bool> {
         let updated = sqlx::query(
             "UPDATE requests SET settled_block = $1, settled_success = $2, settled_charged = $3, \
-             settled_refunded = $4, updated_at = $5 WHERE request_id = $6",
+             settled_refunded = $4, updated_at = $5, settled_at = COALESCE(settled_at, $5) \
+             WHERE request_id = $6",
         )
         .bind(to_i64(settled.block_height, "block_height")?)
         .bind(i64::from(settled.success))
