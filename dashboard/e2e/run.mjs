@@ -361,17 +361,46 @@ await test('the execution detail shows the timeline, result and settlement of th
   assert(full.timeline.resolve && /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(full.timeline.resolve.tx_hash), 'the resolve transaction is recorded');
   eq(JSON.stringify(full.timeline.settled && [full.timeline.settled.success, full.timeline.settled.charged, full.timeline.settled.refunded]),
     JSON.stringify([onChain.success, onChain.charged, onChain.refunded]), 'the recorded settlement is the contract\'s');
+  // The settlement beside the coordinator's status, with the time it was recorded.
+  eq(full.status, 'completed', 'the coordinator status stays the jobs\' view');
+  eq(full.settled_success, true, 'settled_success');
+  assert(full.settled_at_ms >= full.created_at_ms, `settled_at_ms ${full.settled_at_ms} after created_at_ms ${full.created_at_ms}`);
   await page.waitForSelector(`[data-testid=resolve-step]:has-text("${full.timeline.resolve.tx_hash}")`);
+  await waitText('[data-testid=request-status]', 'settled (success)');
+  await page.waitForSelector('[data-testid=settled]:has-text("after the request")');
   await shot('execution-detail');
   await accessible('execution detail');
   await go('executions');
-  await page.waitForSelector(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`);
-  await page.getByLabel('Status').selectOption('failed');
-  assert((await page.$(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`)) === null, 'the status filter hides a completed request');
-  await page.getByLabel('Status').selectOption('completed');
-  await page.waitForSelector(`[data-testid=execution-row] a[href="#/executions/${plain.requestId}"]`);
+  const link = `a[href="#/executions/${plain.requestId}"]`;
+  const row = `[data-testid=execution-row] ${link}`;
+  await page.waitForSelector(row);
+  eq(
+    (await page.locator('[data-testid=execution-row]', { has: page.locator(link) }).locator('[data-testid=execution-status]').textContent()).trim(),
+    'settled (success)',
+    'the list shows the request settled',
+  );
+  // The status filter is what the list shows: settled requests are not
+  // "completed" (finished by the workers, waiting for the contract).
+  /** Picks a status and waits for the coordinator's answer to the query it makes. */
+  const byStatus = async (status, query) => {
+    const answered = page.waitForResponse((r) => r.url().includes(`/public/requests?${query}&`) && r.ok());
+    await page.getByLabel('Status').selectOption(status);
+    await answered;
+    await page.waitForFunction(() => document.querySelector('main .loading') === null);
+  };
+  await byStatus('failed', 'status=failed&settled=false');
+  assert((await page.$(row)) === null, 'the failed filter hides a settled success');
+  await byStatus('completed', 'status=completed&settled=false');
+  assert((await page.$(row)) === null, 'the completed filter hides a settled request');
+  await byStatus('settled (failure)', 'settled=failure');
+  assert((await page.$(row)) === null, 'the settled (failure) filter hides a success');
+  await byStatus('settled (success)', 'settled=success');
+  await page.waitForSelector(row);
+  const shown = await page.$$eval('[data-testid=execution-status]', (els) => [...new Set(els.map((e) => e.textContent.trim()))]);
+  eq(JSON.stringify(shown), JSON.stringify(['settled (success)']), 'the settled (success) filter lists settled successes only');
   await shot('executions');
   await accessible('executions');
+  await page.getByLabel('Status').selectOption('');
 });
 
 await test('the workers page lists the stack worker with its heartbeat and jobs', async () => {
@@ -618,6 +647,49 @@ await test('inline JavaScript (examples/js/hello.js) sent from the playground se
   await page.getByLabel('Source').fill('');
 });
 
+await test('a JavaScript file in a repository (examples/js/hello.js) sent from the playground reaches settled with its output and refund', async () => {
+  const expected = BigInt(await view('estimate_execution_cost', { resource_limits: DEFAULT_LIMITS, input_bytes: Buffer.byteLength('NEAR') }));
+  await go('playground');
+  await actAs(alice);
+  await page.selectOption('#pg-source', { label: 'JavaScript file in a repository' });
+  // Prefilled with this checkout's examples/js/hello.js, at the commit outlayer dev offers its examples.
+  eq(await page.inputValue('#pg-gs-repo'), example.source.GitPackage.repo, 'the local example repository');
+  eq(await page.inputValue('#pg-gs-commit'), example.source.GitPackage.commit, 'the examples\' commit');
+  eq(await page.inputValue('#pg-gs-path'), 'examples/js/hello.js', 'the script\'s path');
+  await page.selectOption('#pg-format', 'Json');
+  await page.fill('#pg-profile', '');
+  await page.fill('#pg-owner', '');
+  await page.fill('#pg-input', 'NEAR');
+  const run = await sendAndSettle(alice);
+  eq(run.result, 'success', `result (failure: ${run.failure})`);
+  eq(JSON.parse(run.output).greeting, 'Hello, NEAR!', 'the greeting');
+  // The file is read from the repository: the deposit counts the input only.
+  eq(run.estimate, expected, 'the estimate counts the input only');
+  eq(run.paid, expected, 'paid the estimate');
+  assert(run.charged > 0n && run.refunded > 0n, 'both a charge and a refund');
+  eq(run.charged + run.refunded, run.paid, 'charged + refunded = paid');
+  const onChain = await completedOnChain(run.tx, alice);
+  eq(onChain.success, true, 'settled as a success on chain');
+  eq(run.charged, BigInt(onChain.charged), 'charge shown = charge on chain');
+  eq(run.refunded, BigInt(onChain.refunded), 'refund shown = refund on chain');
+  await page.waitForSelector('.steps li.current:text("Settled")');
+  await shot('playground-gitscript-settled');
+  await accessible('playground (JavaScript file in a repository)');
+
+  // The detail: its kind, repository, commit and path, settled with its refund.
+  await go(`executions/${run.requestId}`);
+  await waitText('[data-testid=source-kind]', 'JavaScript file');
+  eq((await page.textContent('[data-testid=source-repo]')).trim(), example.source.GitPackage.repo, 'its repository');
+  eq((await page.textContent('[data-testid=source-path]')).trim(), 'examples/js/hello.js', 'its path');
+  await waitText('[data-testid=request-status]', 'settled (success)', SETTLE_MS);
+  eq(parseNear(await page.textContent('[data-testid=settled-charged]')), run.charged, 'the charge in the detail');
+  const detail = await coordinator(`/public/requests/${run.requestId}`);
+  eq(detail.timeline.settled.refunded, onChain.refunded, 'the recorded refund');
+  assert(detail.settled_at_ms >= detail.created_at_ms, 'the settlement time is recorded');
+  await shot('execution-detail-gitscript');
+  await accessible('execution detail (JavaScript file in a repository)');
+});
+
 await test('secrets bound to inline JavaScript through the page are read by that script alone', async () => {
   const code = 'outlayer.output({ key: process.env.JS_KEY ?? null });\n';
   const hash = sha256Hex(code);
@@ -676,6 +748,34 @@ await test('the overview counts the requests made above', async () => {
     now.requests_failed,
     'failures by category add up to the failed requests',
   );
+  // Recent requests: how many settled, their request → settlement latency
+  // (all of them here were settled with the time recorded), the outcome mix.
+  const listed = (await coordinator('/public/requests?limit=200')).requests;
+  const settled = listed.filter((r) => r.settled_success != null);
+  assert(settled.length >= 3, `settled requests: ${settled.length}`);
+  assert(settled.every((r) => r.settled_at_ms >= r.created_at_ms), 'every settlement has its time');
+  await waitText('[data-testid=recent-settled]', `${settled.length} of ${listed.length}`);
+  assert(/^\d+(\.\d)? (ms|s|min)$/.test(await page.textContent('[data-testid=median-settlement]')), 'a median request → settlement time');
+  /** A chart's bars, from the table beside it: {label: value}. */
+  const chart = async (caption) =>
+    page.$$eval(
+      'table.visually-hidden',
+      (tables, want) => {
+        const table = tables.find((t) => t.querySelector('caption')?.textContent === want);
+        if (!table) throw new Error(`no chart "${want}"`);
+        return Object.fromEntries([...table.querySelectorAll('tr')].map((tr) => [tr.querySelector('th').textContent, Number.parseInt(tr.querySelector('td').textContent, 10)]));
+      },
+      caption,
+    );
+  const latency = await chart('Latency from request to settlement');
+  eq(Object.values(latency).reduce((a, b) => a + b, 0), settled.length, 'the latency chart counts every settled request');
+  const mix = await chart('Outcome mix: settled (success, failure), not settled yet (completed, failed, running)');
+  eq(mix.success, settled.filter((r) => r.settled_success).length, 'settled successes in the outcome mix');
+  eq(mix.failure, settled.filter((r) => r.settled_success === false).length, 'settled failures in the outcome mix');
+  eq(Object.values(mix).reduce((a, b) => a + b, 0), listed.length, 'the outcome mix counts every request');
+  const perMinute = await chart('Requests per minute (last 30 minutes)');
+  const recent = listed.filter((r) => r.created_at_ms >= Date.now() - 29 * 60_000).length;
+  assert(Object.values(perMinute).reduce((a, b) => a + b, 0) >= recent, 'requests per minute counts the recent requests');
   await shot('overview');
 });
 

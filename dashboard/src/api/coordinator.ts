@@ -98,8 +98,17 @@ export interface RequestSummary {
   error?: string | null;
   metrics?: ResourceMetrics | null;
   actual_cost?: string | null;
+  /** When the coordinator first heard of it. */
   created_at_ms: number;
   updated_at_ms: number;
+  /**
+   * The contract's verdict once a monitor reported the settlement; null
+   * until then (absent from coordinators before it). `status` stays the
+   * jobs' view: a settled request is still `completed` or `failed` there.
+   */
+  settled_success?: boolean | null;
+  /** When the coordinator recorded the settlement (its clock, as created_at_ms). */
+  settled_at_ms?: number | null;
 }
 
 export interface RequestsPage {
@@ -128,9 +137,13 @@ export interface RequestDetail extends RequestSummary {
   build_log_summary?: string | null;
 }
 
+/** The `settled` filter: settled or not, or settled with that verdict. */
+export type SettledQuery = 'true' | 'false' | 'success' | 'failure';
+
 export interface RequestsQuery {
   account?: string;
   status?: RequestStatus;
+  settled?: SettledQuery;
   source?: string;
   limit?: number;
   offset?: number;

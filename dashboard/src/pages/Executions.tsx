@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { useServices } from '../app';
 import type { RequestView, TxProgress } from '../api/chain';
 import { txProgress } from '../api/chain';
-import type { JobInfo, RequestStatus, RequestSummary, RequestsPage } from '../api/coordinator';
+import type { JobInfo, RequestStatus, RequestSummary, RequestsPage, RequestsQuery } from '../api/coordinator';
 import { accountIdError } from '../conditions/condition';
 import { ErrorBox, Loading, Show, useAsync } from '../components/common';
 import { formatAgo, formatCount, formatMs, formatNear, formatTime } from '../lib/format';
@@ -12,9 +12,39 @@ import { findSent } from '../lib/sent';
 import { inlineCode, scriptBytes, scriptHash, scriptSourceText } from '../lib/script';
 import { describeSource, sourceView } from '../lib/source';
 
-type Status = 'pending' | RequestStatus;
-const STATUSES: Status[] = ['pending', 'compiling', 'executing', 'completed', 'failed'];
+/**
+ * What the list shows: "pending" (on chain, not yet known to the
+ * coordinator), the coordinator's RequestStatus (its jobs' progress), or
+ * once a monitor reported the contract's settlement "settled (success)" /
+ * "settled (failure)". The coordinator keeps its status as the jobs left it
+ * and reports the settlement beside it (settled_success, settled_at_ms).
+ */
+export type Status = 'pending' | RequestStatus | 'settled (success)' | 'settled (failure)';
+const STATUSES: Status[] = ['pending', 'compiling', 'executing', 'completed', 'failed', 'settled (success)', 'settled (failure)'];
 const PAGE = 100;
+
+/** A request's status as shown: its settlement once recorded, else the coordinator's status. */
+export function displayStatus(r: Pick<RequestSummary, 'status' | 'settled_success'>): Status {
+  if (r.settled_success === true) return 'settled (success)';
+  if (r.settled_success === false) return 'settled (failure)';
+  return r.status;
+}
+
+/**
+ * The coordinator's filters for a status as shown: a settled one by its
+ * verdict, the others by the coordinator's status and not settled (a
+ * settled request shows as settled, whatever its jobs say).
+ */
+export function statusQuery(status: Exclude<Status, 'pending'>): Pick<RequestsQuery, 'status' | 'settled'> {
+  if (status === 'settled (success)') return { settled: 'success' };
+  if (status === 'settled (failure)') return { settled: 'failure' };
+  return { status, settled: 'false' };
+}
+
+/** The badge's class for a status: `completed`, `settled-success`… */
+export function statusClass(status: Status): string {
+  return status.replace(/[^a-z]+/g, '-').replace(/-+$/, '');
+}
 
 interface Row {
   requestId: number;
@@ -60,7 +90,7 @@ export function sourceMatches(source: unknown, query: string): boolean {
 function summaryRow(r: RequestSummary): Row {
   return {
     requestId: r.request_id,
-    status: r.status,
+    status: displayStatus(r),
     sender: r.sender_id,
     source: describeSource(r.code_source),
     used: r.metrics ? `${formatCount(r.metrics.instructions)} instr., ${formatMs(r.metrics.time_ms)}` : '—',
@@ -93,7 +123,7 @@ export function Executions() {
       key,
       ...(accountError || status === 'pending'
         ? { requests: [], next_offset: null }
-        : await coordinator.requests({ account: acct || undefined, status: status || undefined, source: src || undefined, limit: PAGE, offset })),
+        : await coordinator.requests({ account: acct || undefined, ...(status ? statusQuery(status) : {}), source: src || undefined, limit: PAGE, offset })),
     }),
     [coordinator, key],
     5000,
@@ -155,7 +185,8 @@ export function Executions() {
       <p class="note">
         Account is the sender or the payer, exactly; source is part of the repository, URL, package or JavaScript file path, or of{' '}
         <code>javascript:&lt;sha256&gt;</code> for inline JavaScript (<code>javascript:</code> finds them all). "pending" requests are on
-        chain but not yet picked up by the coordinator.
+        chain but not yet picked up by the coordinator; "settled" ones were settled by the contract (its execution_completed), with
+        its verdict.
       </p>
       {accountError && (
         <p class="error" role="alert" data-testid="account-filter-error">
@@ -191,7 +222,9 @@ export function Executions() {
                           <a href={`#/executions/${r.requestId}`}>#{r.requestId}</a>
                         </th>
                         <td>
-                          <span class={`badge ${r.status}`}>{r.status}</span>
+                          <span class={`badge ${statusClass(r.status)}`} data-testid="execution-status">
+                            {r.status}
+                          </span>
                         </td>
                         <td>{r.sender}</td>
                         <td class="mono">{r.source}</td>
@@ -218,6 +251,12 @@ export function Executions() {
       </Show>
     </>
   );
+}
+
+/** " · recorded T, X after the request" once the coordinator recorded the settlement's time. */
+export function settledTimes(r: Pick<RequestSummary, 'created_at_ms' | 'settled_at_ms'>): string {
+  if (r.settled_at_ms == null) return '';
+  return ` · recorded ${formatTime(r.settled_at_ms)}, ${formatMs(Math.max(0, r.settled_at_ms - r.created_at_ms))} after the request`;
 }
 
 /** "claimed → finished · waited X, took Y" for one step. */
@@ -289,6 +328,15 @@ export function ExecutionDetail({ id }: { id: number }) {
         <a href="#/executions">← Executions</a>
       </p>
       <h1>Request #{id}</h1>
+      {d && (
+        <p>
+          Status:{' '}
+          <span class={`badge ${statusClass(displayStatus(d))}`} data-testid="request-status">
+            {displayStatus(d)}
+          </span>
+          {d.settled_success != null && <> (coordinator: {d.status})</>}
+        </p>
+      )}
       {detail.error !== undefined && <ErrorBox error={detail.error} retry={detail.reload} />}
       {onChain.error !== undefined && <ErrorBox error={onChain.error} retry={onChain.reload} />}
       {detail.data === undefined && detail.error === undefined && <Loading what="the request" />}
@@ -336,10 +384,12 @@ export function ExecutionDetail({ id }: { id: number }) {
             <li data-testid="settled">
               Settled{settlement.data?.settledInBlock && <> in block <code>{settlement.data.settledInBlock}</code></>}:{' '}
               {done.success ? 'success' : `failure: ${done.error ?? ''}`}
+              {d && settledTimes(d)}
             </li>
           ) : settled ? (
             <li data-testid="settled">
               Settled in block {settled.block_height}: {settled.success ? 'success' : `failure: ${d?.error ?? ''}`}
+              {d && settledTimes(d)}
             </li>
           ) : onChain.data === null && d && (d.status === 'completed' || d.status === 'failed') && !sent ? (
             <li>Settled (no longer pending on chain)</li>

@@ -1,15 +1,18 @@
 import { useServices } from '../app';
-import type { JobInfo } from '../api/coordinator';
+import type { JobInfo, RequestSummary } from '../api/coordinator';
 import { BarChart, ErrorBox, Loading, Stat, useAsync, type Bar } from '../components/common';
 import { formatCount, formatMs, formatNear } from '../lib/format';
 
 const RECENT = 500;
+/** Requests the overview reads: the coordinator's largest page. */
+const RECENT_REQUESTS = 200;
 
 export function Overview() {
   const { coordinator, chain } = useServices();
   const stats = useAsync(() => coordinator.stats(), [coordinator], 5000);
   const chainStats = useAsync(() => chain.stats(), [chain], 5000);
   const jobs = useAsync(() => coordinator.jobs({ limit: RECENT }), [coordinator], 5000);
+  const requests = useAsync(() => coordinator.requests({ limit: RECENT_REQUESTS }), [coordinator], 5000);
 
   return (
     <>
@@ -74,6 +77,16 @@ export function Overview() {
           </>
         )}
       </section>
+      <section aria-labelledby="requests-h">
+        <h2 id="requests-h">Recent requests (last {RECENT_REQUESTS})</h2>
+        {requests.data === undefined && requests.error !== undefined ? (
+          <ErrorBox error={requests.error} retry={requests.reload} />
+        ) : requests.data === undefined ? (
+          <Loading what="recent requests" />
+        ) : (
+          <RecentRequests requests={requests.data.requests} />
+        )}
+      </section>
       <section aria-labelledby="recent-h">
         <h2 id="recent-h">Recent jobs (last {RECENT})</h2>
         {jobs.data === undefined && jobs.error !== undefined ? (
@@ -88,44 +101,104 @@ export function Overview() {
   );
 }
 
+function RecentRequests({ requests }: { requests: RequestSummary[] }) {
+  if (requests.length === 0) return <p class="empty">No requests yet: they appear here once the coordinator hears of them.</p>;
+  const latencies = settlementLatencies(requests);
+  return (
+    <>
+      <dl class="stats">
+        <Stat label="Settled" value={`${formatCount(latencies.settled)} of ${formatCount(requests.length)}`} testid="recent-settled" />
+        <Stat
+          label="Median request → settled"
+          value={latencies.values.length ? formatMs(median(latencies.values)) : '—'}
+          testid="median-settlement"
+        />
+      </dl>
+      <div class="charts">
+        <BarChart caption="Requests per minute (last 30 minutes)" bars={requestsPerMinute(requests, 30, Date.now())} />
+        <BarChart caption={OUTCOME_MIX} bars={outcomeMix(requests)} />
+        <BarChart caption="Latency from request to settlement" bars={latencyBars(latencies.values)} unit=" requests" />
+      </div>
+    </>
+  );
+}
+
+/**
+ * Request → settlement latency of settled requests: from when the
+ * coordinator heard of the request to when it recorded the contract's
+ * settlement (one clock at both ends). `settled` counts every settled
+ * request, also those settled before coordinators recorded the time.
+ */
+export function settlementLatencies(requests: RequestSummary[]): { values: number[]; settled: number } {
+  const values: number[] = [];
+  let settled = 0;
+  for (const r of requests) {
+    if (r.settled_success == null) continue;
+    settled++;
+    if (r.settled_at_ms != null) values.push(Math.max(0, r.settled_at_ms - r.created_at_ms));
+  }
+  return { values, settled };
+}
+
+/** Requests the coordinator heard of in each of the last `minutes` minutes before `now`, oldest first. */
+export function requestsPerMinute(requests: Pick<RequestSummary, 'created_at_ms'>[], minutes: number, now: number): Bar[] {
+  const bars: Bar[] = [];
+  for (let i = minutes - 1; i >= 0; i--) {
+    const from = now - (i + 1) * 60_000;
+    const to = now - i * 60_000;
+    // The last minute also takes what the coordinator's clock puts after ours.
+    const value = requests.filter((r) => r.created_at_ms >= from && (i === 0 || r.created_at_ms < to)).length;
+    bars.push({ label: i === 0 ? 'now' : `-${i}m`, value, title: `${value} requests, ${i}-${i + 1} minutes ago` });
+  }
+  return bars;
+}
+
+export const OUTCOME_MIX = 'Outcome mix: settled (success, failure), not settled yet (completed, failed, running)';
+
+/**
+ * Where the requests stand: settled by the contract (success, failure),
+ * finished by the workers and waiting for the contract's settlement
+ * (completed, failed), or still being built or run.
+ */
+export function outcomeMix(requests: Pick<RequestSummary, 'status' | 'settled_success'>[]): Bar[] {
+  const count = (f: (r: Pick<RequestSummary, 'status' | 'settled_success'>) => boolean) => requests.filter(f).length;
+  const unsettled = (r: Pick<RequestSummary, 'settled_success'>) => r.settled_success == null;
+  return [
+    { label: 'success', value: count((r) => r.settled_success === true), title: 'settled: success' },
+    { label: 'failure', value: count((r) => r.settled_success === false), title: 'settled: failure' },
+    { label: 'completed', value: count((r) => unsettled(r) && r.status === 'completed'), title: 'completed by the workers, not settled yet' },
+    { label: 'failed', value: count((r) => unsettled(r) && r.status === 'failed'), title: 'failed at the workers, not settled yet' },
+    { label: 'running', value: count((r) => unsettled(r) && (r.status === 'compiling' || r.status === 'executing')), title: 'being built or run' },
+  ];
+}
+
 function RecentJobs({ jobs }: { jobs: JobInfo[] }) {
   if (jobs.length === 0) return <p class="empty">No jobs yet: requests appear here once a worker picks them up.</p>;
   const usage = summarise(jobs);
   return (
     <>
       <dl class="stats">
-        <Stat label="Median request → done" value={usage.latencies.length ? formatMs(median(usage.latencies)) : '—'} />
         <Stat label="Median queue wait" value={usage.waits.length ? formatMs(median(usage.waits)) : '—'} testid="median-wait" />
         <Stat label="Median run time" value={usage.runs.length ? formatMs(median(usage.runs)) : '—'} testid="median-run" />
       </dl>
       <div class="charts">
-        <BarChart caption="Jobs created per minute (last 30 minutes)" bars={perMinute(jobs, 30)} />
-        <BarChart caption="Queue wait per job (created → claimed)" bars={latencyBars(usage.waits)} unit=" ms" />
-        <BarChart caption="Time from first job to last job's end, per request" bars={latencyBars(usage.latencies)} unit=" ms" />
+        <BarChart caption="Queue wait per job (created → claimed)" bars={latencyBars(usage.waits)} unit=" jobs" />
+        <BarChart caption="Run time per job (claimed → finished)" bars={latencyBars(usage.runs)} unit=" jobs" />
       </div>
     </>
   );
 }
 
-/** Per-request latency, and per-job queue wait and run time, over recent jobs. */
+/** Per-job queue wait and run time over recent jobs. */
 export function summarise(jobs: JobInfo[]) {
   const waits: number[] = [];
   const runs: number[] = [];
-  const byRequest = new Map<number, { start: number; end: number; done: boolean }>();
   for (const j of jobs) {
     // Queue wait only for first attempts: a re-claim's wait includes the lost lease.
     if (j.claimed_at_ms != null && j.attempt === 1) waits.push(Math.max(0, j.claimed_at_ms - j.created_at_ms));
     if (j.claimed_at_ms != null && j.finished_at_ms != null) runs.push(Math.max(0, j.finished_at_ms - j.claimed_at_ms));
-    const end = j.finished_at_ms ?? j.updated_at_ms;
-    const r = byRequest.get(j.request_id) ?? { start: j.created_at_ms, end, done: false };
-    r.start = Math.min(r.start, j.created_at_ms);
-    r.end = Math.max(r.end, end);
-    if (j.job_type === 'execute' && (j.state === 'completed' || j.state === 'failed')) r.done = true;
-    if (j.state === 'failed') r.done = true;
-    byRequest.set(j.request_id, r);
   }
-  const latencies = [...byRequest.values()].filter((r) => r.done).map((r) => r.end - r.start);
-  return { latencies, waits, runs };
+  return { waits, runs };
 }
 
 function median(values: number[]): number {
@@ -133,19 +206,8 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function perMinute(jobs: JobInfo[], minutes: number): Bar[] {
-  const now = Date.now();
-  const bars: Bar[] = [];
-  for (let i = minutes - 1; i >= 0; i--) {
-    const from = now - (i + 1) * 60_000;
-    const to = now - i * 60_000;
-    const value = jobs.filter((j) => j.created_at_ms >= from && j.created_at_ms < to).length;
-    bars.push({ label: i === 0 ? 'now' : `-${i}m`, value, title: `${value} jobs, ${i}-${i + 1} minutes ago` });
-  }
-  return bars;
-}
-
-function latencyBars(latencies: number[]): Bar[] {
+/** How many latencies fall in each band (<1 s, 1-5 s, … >60 s). */
+export function latencyBars(latencies: number[]): Bar[] {
   const edges = [1000, 5000, 15_000, 30_000, 60_000, Infinity];
   const labels = ['<1 s', '1-5 s', '5-15 s', '15-30 s', '30-60 s', '>60 s'];
   return edges.map((edge, i) => ({
