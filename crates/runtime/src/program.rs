@@ -11,11 +11,12 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 
 use crate::execution::P1Engine;
 use crate::outcome::{ErrorKind, Failure};
-use crate::wasmtime_engine::{P1State, P2State};
+use crate::wasi_p1::P1Host;
+use crate::wasmtime_engine::P2State;
 
 /// What kind of binary it is, and which engine holds it.
 pub(crate) enum Compiled {
-    WasmtimeModule(InstancePre<P1State>),
+    WasmtimeModule(InstancePre<P1Host>),
     WasmtimeComponent(CommandPre<P2State>),
     WasmiModule(wasmi::Module),
 }

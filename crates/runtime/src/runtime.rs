@@ -150,8 +150,9 @@ impl Runtime {
         let inner = &self.inner;
         let config = &inner.config;
         match &program.compiled {
-            Compiled::WasmtimeModule(pre) => tokio::runtime::Handle::current()
-                .block_on(wasmtime_engine::run_module(pre, config, &execution, guest)),
+            Compiled::WasmtimeModule(pre) => {
+                wasmtime_engine::run_module(pre, config, &execution, guest)
+            }
             Compiled::WasmtimeComponent(pre) => tokio::runtime::Handle::current().block_on(
                 wasmtime_engine::run_component(pre, config, &execution, guest),
             ),

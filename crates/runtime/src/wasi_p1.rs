@@ -1,24 +1,34 @@
-//! WASI Preview 1 for the wasmi interpreter, written against the same
-//! per-execution state as the wasmtime path (streams, environment, clocks,
-//! randomness), so both engines show a program the same world.
+//! WASI Preview 1 for both engines: the host functions are written once
+//! against one per-execution state ([`P1Host`]: streams, environment,
+//! clocks, randomness) and registered on wasmi's and on wasmtime's linker,
+//! so both engines show a program the same world, byte for byte.
 //!
-//! Why our own and not `wasmi_wasi`: that crate pulls `wasi-common` 36 and a
-//! second copy of wiggle beside wasmtime's (minutes of build on two
-//! cores), and a sandbox without files or sockets needs only stdio, args,
-//! environment, clocks, randomness, `poll_oneoff` sleeps and `proc_exit`.
-//! Every other P1 function exists and answers `EBADF`, exactly as wasmtime's
-//! WASI does for a program with no preopened directories.
+//! Why our own and not `wasmtime_wasi::p1` or `wasmi_wasi`: a sandbox
+//! without files or sockets needs only stdio, args, environment, clocks,
+//! randomness, `poll_oneoff` sleeps and `proc_exit`. wasmtime-wasi's P1 is
+//! an async adapter over its P2 tables: building its context and resource
+//! table, running every call on a fiber and tearing it down again was most
+//! of the cost of a small execution. `wasmi_wasi` pulls `wasi-common` and a
+//! second copy of wiggle (minutes of build on two cores). Plain synchronous
+//! host functions also let the deadline reach a sleeping program: a
+//! `poll_oneoff` sleep never runs past it. Every other P1 function exists
+//! and answers `EBADF`, exactly as wasmtime's WASI does for a program with
+//! no preopened directories.
 
 use std::time::{Duration, Instant};
 
 use chacha20::ChaCha20Rng;
-use wasmi::{Caller, Extern, FuncType, Linker, Val, ValType};
 
-use crate::guest::{DeadlineExceeded, Guest};
-use crate::io::CappedOutput;
+use crate::config::RuntimeConfig;
+use crate::execution::Execution;
+use crate::guest::{DeadlineExceeded, Guest, PROGRAM_NAME};
+use crate::io::{CappedOutput, OutputLimitExceeded};
 use crate::limiter::MemoryLimiter;
+use crate::random::Stream;
 
-const MODULE: &str = "wasi_snapshot_preview1";
+/// The import module every P1 function lives in.
+pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
+const MODULE: &str = WASI_MODULE;
 
 // Errno values from the P1 witx.
 const SUCCESS: i32 = 0;
@@ -31,21 +41,44 @@ const ESPIPE: i32 = 70;
 const RIGHT_FD_READ: u64 = 1 << 1;
 const RIGHT_FD_WRITE: u64 = 1 << 6;
 
-/// Per-execution state of the wasmi path.
-pub(crate) struct WasmiState {
+/// Per-execution state of a WASI P1 program, on either engine.
+pub(crate) struct P1Host {
     pub(crate) guest: Guest,
-    pub(crate) stdin: Vec<u8>,
-    pub(crate) stdin_pos: usize,
-    pub(crate) args: Vec<String>,
-    pub(crate) rng: ChaCha20Rng,
+    stdin: Vec<u8>,
+    stdin_pos: usize,
+    args: Vec<String>,
+    rng: ChaCha20Rng,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) deadline_seconds: u64,
+}
+
+impl P1Host {
+    pub(crate) fn new(execution: &Execution, config: &RuntimeConfig, guest: Guest) -> Self {
+        Self {
+            stdin: execution.input.clone(),
+            stdin_pos: 0,
+            args: std::iter::once(PROGRAM_NAME.to_owned())
+                .chain(execution.args.iter().cloned())
+                .collect(),
+            rng: execution.randomness.rng(Stream::Secure),
+            limiter: MemoryLimiter::new(execution.max_memory_bytes(), config.max_table_elements),
+            deadline_seconds: execution.limits.max_execution_seconds,
+            guest,
+        }
+    }
+}
+
+/// What stops the program from inside a host call; each engine turns it
+/// into its own error, which `classify` recognises.
+enum HostTrap {
+    Output(OutputLimitExceeded),
+    Deadline(DeadlineExceeded),
 }
 
 /// Why a host call did not return normally.
 enum Fault {
     Errno(i32),
-    Trap(wasmi::Error),
+    Trap(HostTrap),
 }
 
 impl From<i32> for Fault {
@@ -54,22 +87,12 @@ impl From<i32> for Fault {
     }
 }
 
-type HostResult = Result<i32, wasmi::Error>;
-
-/// Runs `f` with the guest's memory and our state, mapping faults to errno
-/// results or traps.
-fn with_memory(
-    caller: &mut Caller<'_, WasmiState>,
-    f: impl FnOnce(&mut [u8], &mut WasmiState) -> Result<(), Fault>,
-) -> HostResult {
-    let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
-        return Ok(EFAULT);
-    };
-    let (mem, state) = memory.data_and_store_mut(caller);
-    match f(mem, state) {
+/// The call's result for the guest (an errno), or the trap that ends it.
+fn settle(result: Result<(), Fault>) -> Result<i32, HostTrap> {
+    match result {
         Ok(()) => Ok(SUCCESS),
         Err(Fault::Errno(errno)) => Ok(errno),
-        Err(Fault::Trap(error)) => Err(error),
+        Err(Fault::Trap(trap)) => Err(trap),
     }
 }
 
@@ -145,7 +168,7 @@ fn write_sizes(
     )
 }
 
-fn environ(state: &WasmiState) -> Vec<String> {
+fn environ(state: &P1Host) -> Vec<String> {
     state
         .guest
         .env
@@ -154,7 +177,7 @@ fn environ(state: &WasmiState) -> Vec<String> {
         .collect()
 }
 
-fn output_for(state: &WasmiState, fd: i32) -> Option<&CappedOutput> {
+fn output_for(state: &P1Host, fd: i32) -> Option<&CappedOutput> {
     match fd {
         1 => Some(&state.guest.stdout),
         2 => Some(&state.guest.stderr),
@@ -164,7 +187,7 @@ fn output_for(state: &WasmiState, fd: i32) -> Option<&CappedOutput> {
 
 fn fd_write(
     mem: &mut [u8],
-    state: &mut WasmiState,
+    state: &mut P1Host,
     fd: i32,
     iovs: i32,
     count: i32,
@@ -175,7 +198,7 @@ fn fd_write(
     for (ptr, len) in iovecs(mem, iovs, count)? {
         let r = range(mem, ptr, len)?;
         out.write(&mem[r])
-            .map_err(|e| Fault::Trap(wasmi::Error::host(e)))?;
+            .map_err(|e| Fault::Trap(HostTrap::Output(e)))?;
         total += len as u32;
     }
     write_u32(mem, nwritten, total)
@@ -183,7 +206,7 @@ fn fd_write(
 
 fn fd_read(
     mem: &mut [u8],
-    state: &mut WasmiState,
+    state: &mut P1Host,
     fd: i32,
     iovs: i32,
     count: i32,
@@ -206,7 +229,7 @@ fn fd_read(
     write_u32(mem, nread, total as u32)
 }
 
-fn clock_time(state: &WasmiState, id: i32) -> Result<u64, Fault> {
+fn clock_time(state: &P1Host, id: i32) -> Result<u64, Fault> {
     match id {
         0 => Ok(state.guest.clock.wall().as_nanos() as u64),
         1 => Ok(state.guest.clock.monotonic()),
@@ -219,7 +242,7 @@ fn clock_time(state: &WasmiState, id: i32) -> Result<u64, Fault> {
 /// past the execution's deadline.
 fn poll_oneoff(
     mem: &mut [u8],
-    state: &mut WasmiState,
+    state: &mut P1Host,
     subs: i32,
     events: i32,
     count: i32,
@@ -281,7 +304,7 @@ fn poll_oneoff(
                     .deadline
                     .saturating_duration_since(Instant::now()),
             );
-            return Err(Fault::Trap(wasmi::Error::host(DeadlineExceeded {
+            return Err(Fault::Trap(HostTrap::Deadline(DeadlineExceeded {
                 seconds: state.deadline_seconds,
             })));
         }
@@ -342,151 +365,252 @@ const WITHOUT_RESOURCES: &[(&str, &str)] = &[
     ("sock_shutdown", "ii"),
 ];
 
-/// Defines host functions and remembers their names.
-struct Registrar<'a> {
-    linker: &'a mut Linker<WasmiState>,
-    names: Vec<&'static str>,
+/// Registers the P1 functions backed by the sandbox (stdio, args,
+/// environment, clocks, randomness, sleeps, exit) on one engine's linker,
+/// from one list: `$r.wrap(name, closure)` defines a function, `$C` is the
+/// engine's caller, `$mem` runs a body over the guest's memory and the
+/// state, `$exit` is the engine's error for `proc_exit`.
+macro_rules! define_p1 {
+    ($r:ident, $C:ty, $mem:ident, $exit:expr, $Err:ty) => {
+        $r.wrap("args_sizes_get", |mut c: $C, argc: i32, size: i32| {
+            $mem(&mut c, |m, s| write_sizes(m, argc, size, &s.args))
+        })?;
+        $r.wrap("args_get", |mut c: $C, argv: i32, buf: i32| {
+            $mem(&mut c, |m, s| write_strings(m, argv, buf, &s.args))
+        })?;
+        $r.wrap("environ_sizes_get", |mut c: $C, count: i32, size: i32| {
+            $mem(&mut c, |m, s| write_sizes(m, count, size, &environ(s)))
+        })?;
+        $r.wrap("environ_get", |mut c: $C, table: i32, buf: i32| {
+            $mem(&mut c, |m, s| write_strings(m, table, buf, &environ(s)))
+        })?;
+        $r.wrap("clock_res_get", |mut c: $C, id: i32, out: i32| {
+            $mem(&mut c, |m, s| {
+                clock_time(s, id)?;
+                write_u64(m, out, s.guest.clock.resolution_ns())
+            })
+        })?;
+        $r.wrap(
+            "clock_time_get",
+            |mut c: $C, id: i32, _precision: i64, out: i32| {
+                $mem(&mut c, |m, s| write_u64(m, out, clock_time(s, id)?))
+            },
+        )?;
+        $r.wrap("random_get", |mut c: $C, buf: i32, len: i32| {
+            $mem(&mut c, |m, s| {
+                let r = range(m, buf, len as u32 as usize)?;
+                crate::random::fill_guest_bytes(&mut s.rng, &mut m[r]);
+                Ok(())
+            })
+        })?;
+        $r.wrap(
+            "fd_write",
+            |mut c: $C, fd: i32, iovs: i32, n: i32, out: i32| {
+                $mem(&mut c, |m, s| fd_write(m, s, fd, iovs, n, out))
+            },
+        )?;
+        $r.wrap(
+            "fd_read",
+            |mut c: $C, fd: i32, iovs: i32, n: i32, out: i32| {
+                $mem(&mut c, |m, s| fd_read(m, s, fd, iovs, n, out))
+            },
+        )?;
+        $r.wrap("fd_close", |_: $C, fd: i32| -> i32 {
+            if (0..=2).contains(&fd) {
+                SUCCESS
+            } else {
+                EBADF
+            }
+        })?;
+        $r.wrap("fd_fdstat_get", |mut c: $C, fd: i32, out: i32| {
+            $mem(&mut c, |m, _| {
+                let rights = match fd {
+                    0 => RIGHT_FD_READ,
+                    1 | 2 => RIGHT_FD_WRITE,
+                    _ => return Err(EBADF.into()),
+                };
+                let mut stat = [0u8; 24];
+                stat[8..16].copy_from_slice(&rights.to_le_bytes());
+                write_bytes(m, out, &stat)
+            })
+        })?;
+        $r.wrap(
+            "fd_fdstat_set_flags",
+            |_: $C, fd: i32, _flags: i32| -> i32 {
+                if (0..=2).contains(&fd) {
+                    ENOTSUP
+                } else {
+                    EBADF
+                }
+            },
+        )?;
+        $r.wrap("fd_filestat_get", |mut c: $C, fd: i32, out: i32| {
+            $mem(&mut c, |m, _| {
+                if !(0..=2).contains(&fd) {
+                    return Err(EBADF.into());
+                }
+                write_bytes(m, out, &[0u8; 64])
+            })
+        })?;
+        $r.wrap(
+            "fd_seek",
+            |_: $C, fd: i32, _off: i64, _whence: i32, _out: i32| -> i32 {
+                if (0..=2).contains(&fd) { ESPIPE } else { EBADF }
+            },
+        )?;
+        $r.wrap("fd_tell", |_: $C, fd: i32, _out: i32| -> i32 {
+            if (0..=2).contains(&fd) { ESPIPE } else { EBADF }
+        })?;
+        $r.wrap(
+            "poll_oneoff",
+            |mut c: $C, subs: i32, events: i32, n: i32, out: i32| {
+                $mem(&mut c, |m, s| poll_oneoff(m, s, subs, events, n, out))
+            },
+        )?;
+        $r.wrap("proc_exit", |_: $C, code: i32| -> Result<(), $Err> {
+            Err($exit(code))
+        })?;
+        $r.wrap("proc_raise", |_: $C, _signal: i32| -> i32 { ENOTSUP })?;
+        $r.wrap("sched_yield", |_: $C| -> i32 { SUCCESS })?;
+    };
 }
 
-impl Registrar<'_> {
-    fn wrap<Params, Results>(
-        &mut self,
-        name: &'static str,
-        func: impl wasmi::IntoFunc<WasmiState, Params, Results>,
-    ) -> Result<(), wasmi::Error> {
-        self.linker.func_wrap(MODULE, name, func)?;
-        self.names.push(name);
+/// The parameter types of a [`WITHOUT_RESOURCES`] entry.
+fn params(spec: &str) -> impl Iterator<Item = bool> + '_ {
+    spec.chars().map(|p| p == 'I')
+}
+
+/// WASI P1 on wasmi.
+pub(crate) mod wasmi_p1 {
+    use super::*;
+    use wasmi::{Caller, Extern, FuncType, Linker, Val, ValType};
+
+    type C<'a> = Caller<'a, P1Host>;
+
+    fn with_memory(
+        caller: &mut C<'_>,
+        f: impl FnOnce(&mut [u8], &mut P1Host) -> Result<(), Fault>,
+    ) -> Result<i32, wasmi::Error> {
+        let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
+            return Ok(EFAULT);
+        };
+        let (mem, state) = memory.data_and_store_mut(caller);
+        settle(f(mem, state)).map_err(|trap| match trap {
+            HostTrap::Output(e) => wasmi::Error::host(e),
+            HostTrap::Deadline(e) => wasmi::Error::host(e),
+        })
+    }
+
+    /// Defines host functions and remembers their names.
+    struct Registrar<'a> {
+        linker: &'a mut Linker<P1Host>,
+        names: Vec<&'static str>,
+    }
+
+    impl Registrar<'_> {
+        fn wrap<Params, Results>(
+            &mut self,
+            name: &'static str,
+            func: impl wasmi::IntoFunc<P1Host, Params, Results>,
+        ) -> Result<(), wasmi::Error> {
+            self.linker.func_wrap(MODULE, name, func)?;
+            self.names.push(name);
+            Ok(())
+        }
+    }
+
+    /// Adds all of WASI P1 to `linker`; returns the names defined, so
+    /// loading can refuse a module that imports anything else before
+    /// running it.
+    pub(crate) fn add_to_linker(
+        linker: &mut Linker<P1Host>,
+    ) -> Result<Vec<&'static str>, wasmi::Error> {
+        let mut r = Registrar {
+            linker,
+            names: Vec::new(),
+        };
+        define_p1!(r, C, with_memory, wasmi::Error::i32_exit, wasmi::Error);
+        for (name, spec) in WITHOUT_RESOURCES {
+            let types: Vec<ValType> = params(spec)
+                .map(|wide| if wide { ValType::I64 } else { ValType::I32 })
+                .collect();
+            let ty = FuncType::new(types, [ValType::I32]);
+            r.linker.func_new(
+                MODULE,
+                name,
+                ty,
+                |_: C, _params: &[Val], results: &mut [Val]| {
+                    results[0] = Val::I32(EBADF);
+                    Ok(())
+                },
+            )?;
+            r.names.push(name);
+        }
+        Ok(r.names)
+    }
+}
+
+/// WASI P1 on wasmtime: synchronous host functions, so a P1 program runs
+/// without a fiber or an async runtime.
+pub(crate) mod wasmtime_p1 {
+    use super::*;
+    use wasmtime::{Caller, Extern, FuncType, Linker, Val, ValType};
+
+    type C<'a> = Caller<'a, P1Host>;
+
+    fn with_memory(
+        caller: &mut C<'_>,
+        f: impl FnOnce(&mut [u8], &mut P1Host) -> Result<(), Fault>,
+    ) -> wasmtime::Result<i32> {
+        let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
+            return Ok(EFAULT);
+        };
+        let (mem, state) = memory.data_and_store_mut(caller);
+        settle(f(mem, state)).map_err(|trap| match trap {
+            HostTrap::Output(e) => wasmtime::Error::new(e),
+            HostTrap::Deadline(e) => wasmtime::Error::new(e),
+        })
+    }
+
+    fn exit(code: i32) -> wasmtime::Error {
+        wasmtime::Error::new(wasmtime_wasi::I32Exit(code))
+    }
+
+    struct Registrar<'a> {
+        linker: &'a mut Linker<P1Host>,
+    }
+
+    impl Registrar<'_> {
+        fn wrap<Params, Args>(
+            &mut self,
+            name: &str,
+            func: impl wasmtime::IntoFunc<P1Host, Params, Args>,
+        ) -> wasmtime::Result<()> {
+            self.linker.func_wrap(MODULE, name, func)?;
+            Ok(())
+        }
+    }
+
+    /// Adds all of WASI P1 to `linker`.
+    pub(crate) fn add_to_linker(linker: &mut Linker<P1Host>) -> wasmtime::Result<()> {
+        let mut r = Registrar { linker };
+        define_p1!(r, C, with_memory, exit, wasmtime::Error);
+        let engine = r.linker.engine().clone();
+        for (name, spec) in WITHOUT_RESOURCES {
+            let types: Vec<ValType> = params(spec)
+                .map(|wide| if wide { ValType::I64 } else { ValType::I32 })
+                .collect();
+            let ty = FuncType::new(&engine, types, [ValType::I32]);
+            r.linker.func_new(
+                MODULE,
+                name,
+                ty,
+                |_: C, _params: &[Val], results: &mut [Val]| {
+                    results[0] = Val::I32(EBADF);
+                    Ok(())
+                },
+            )?;
+        }
         Ok(())
     }
 }
-
-/// Adds all of WASI P1 to `linker`; returns the names defined, so loading
-/// can refuse a module that imports anything else before running it.
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<WasmiState>,
-) -> Result<Vec<&'static str>, wasmi::Error> {
-    type C<'a> = Caller<'a, WasmiState>;
-    let mut r = Registrar {
-        linker,
-        names: Vec::new(),
-    };
-    r.wrap("args_sizes_get", |mut c: C, argc: i32, size: i32| {
-        with_memory(&mut c, |m, s| write_sizes(m, argc, size, &s.args))
-    })?;
-    r.wrap("args_get", |mut c: C, argv: i32, buf: i32| {
-        with_memory(&mut c, |m, s| write_strings(m, argv, buf, &s.args))
-    })?;
-    r.wrap("environ_sizes_get", |mut c: C, count: i32, size: i32| {
-        with_memory(&mut c, |m, s| write_sizes(m, count, size, &environ(s)))
-    })?;
-    r.wrap("environ_get", |mut c: C, table: i32, buf: i32| {
-        with_memory(&mut c, |m, s| write_strings(m, table, buf, &environ(s)))
-    })?;
-    r.wrap("clock_res_get", |mut c: C, id: i32, out: i32| {
-        with_memory(&mut c, |m, s| {
-            clock_time(s, id)?;
-            write_u64(m, out, s.guest.clock.resolution_ns())
-        })
-    })?;
-    r.wrap(
-        "clock_time_get",
-        |mut c: C, id: i32, _precision: i64, out: i32| {
-            with_memory(&mut c, |m, s| write_u64(m, out, clock_time(s, id)?))
-        },
-    )?;
-    r.wrap("random_get", |mut c: C, buf: i32, len: i32| {
-        with_memory(&mut c, |m, s| {
-            let r = range(m, buf, len as u32 as usize)?;
-            crate::random::fill_guest_bytes(&mut s.rng, &mut m[r]);
-            Ok(())
-        })
-    })?;
-    r.wrap(
-        "fd_write",
-        |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-            with_memory(&mut c, |m, s| fd_write(m, s, fd, iovs, n, out))
-        },
-    )?;
-    r.wrap(
-        "fd_read",
-        |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-            with_memory(&mut c, |m, s| fd_read(m, s, fd, iovs, n, out))
-        },
-    )?;
-    r.wrap("fd_close", |_: C, fd: i32| -> i32 {
-        if (0..=2).contains(&fd) {
-            SUCCESS
-        } else {
-            EBADF
-        }
-    })?;
-    r.wrap("fd_fdstat_get", |mut c: C, fd: i32, out: i32| {
-        with_memory(&mut c, |m, _| {
-            let rights = match fd {
-                0 => RIGHT_FD_READ,
-                1 | 2 => RIGHT_FD_WRITE,
-                _ => return Err(EBADF.into()),
-            };
-            let mut stat = [0u8; 24];
-            stat[8..16].copy_from_slice(&rights.to_le_bytes());
-            write_bytes(m, out, &stat)
-        })
-    })?;
-    r.wrap("fd_fdstat_set_flags", |_: C, fd: i32, _flags: i32| -> i32 {
-        if (0..=2).contains(&fd) {
-            ENOTSUP
-        } else {
-            EBADF
-        }
-    })?;
-    r.wrap("fd_filestat_get", |mut c: C, fd: i32, out: i32| {
-        with_memory(&mut c, |m, _| {
-            if !(0..=2).contains(&fd) {
-                return Err(EBADF.into());
-            }
-            write_bytes(m, out, &[0u8; 64])
-        })
-    })?;
-    r.wrap(
-        "fd_seek",
-        |_: C, fd: i32, _off: i64, _whence: i32, _out: i32| -> i32 {
-            if (0..=2).contains(&fd) { ESPIPE } else { EBADF }
-        },
-    )?;
-    r.wrap("fd_tell", |_: C, fd: i32, _out: i32| -> i32 {
-        if (0..=2).contains(&fd) { ESPIPE } else { EBADF }
-    })?;
-    r.wrap(
-        "poll_oneoff",
-        |mut c: C, subs: i32, events: i32, n: i32, out: i32| {
-            with_memory(&mut c, |m, s| poll_oneoff(m, s, subs, events, n, out))
-        },
-    )?;
-    r.wrap("proc_exit", |_: C, code: i32| -> Result<(), wasmi::Error> {
-        Err(wasmi::Error::i32_exit(code))
-    })?;
-    r.wrap("proc_raise", |_: C, _signal: i32| -> i32 { ENOTSUP })?;
-    r.wrap("sched_yield", |_: C| -> i32 { SUCCESS })?;
-
-    for (name, params) in WITHOUT_RESOURCES {
-        let params: Vec<ValType> = params
-            .chars()
-            .map(|p| if p == 'I' { ValType::I64 } else { ValType::I32 })
-            .collect();
-        let ty = FuncType::new(params, [ValType::I32]);
-        r.linker.func_new(
-            MODULE,
-            name,
-            ty,
-            |_: C, _params: &[Val], results: &mut [Val]| {
-                results[0] = Val::I32(EBADF);
-                Ok(())
-            },
-        )?;
-        r.names.push(name);
-    }
-    Ok(r.names)
-}
-
-/// The import module every P1 function lives in.
-pub(crate) const WASI_MODULE: &str = MODULE;

@@ -10,11 +10,9 @@ use wasmi::{Engine, Linker, Module, Store, TypedResumableCall};
 use crate::classify::{RunEnd, classify_wasmi, finish};
 use crate::config::RuntimeConfig;
 use crate::execution::Execution;
-use crate::guest::{DeadlineExceeded, Guest, PROGRAM_NAME};
-use crate::limiter::MemoryLimiter;
+use crate::guest::{DeadlineExceeded, Guest};
 use crate::outcome::{ErrorKind, Failure, Outcome};
-use crate::random::Stream;
-use crate::wasi_p1::{self, WasmiState};
+use crate::wasi_p1::{self, P1Host};
 
 /// Fuel per slice: small enough that the deadline is checked every few
 /// milliseconds, large enough that resuming costs nothing measurable.
@@ -22,7 +20,7 @@ const FUEL_SLICE: u64 = 10_000_000;
 
 pub(crate) struct WasmiEngine {
     engine: Engine,
-    linker: Linker<WasmiState>,
+    linker: Linker<P1Host>,
     provided: Vec<&'static str>,
 }
 
@@ -32,7 +30,7 @@ impl WasmiEngine {
         config.consume_fuel(true);
         let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
-        let provided = wasi_p1::add_to_linker(&mut linker)?;
+        let provided = wasi_p1::wasmi_p1::add_to_linker(&mut linker)?;
         Ok(Self {
             engine,
             linker,
@@ -79,17 +77,7 @@ impl WasmiEngine {
         guest: Guest,
     ) -> Outcome {
         let budget = execution.limits.max_instructions;
-        let state = WasmiState {
-            stdin: execution.input.clone(),
-            stdin_pos: 0,
-            args: std::iter::once(PROGRAM_NAME.to_owned())
-                .chain(execution.args.iter().cloned())
-                .collect(),
-            rng: execution.randomness.rng(Stream::Secure),
-            limiter: MemoryLimiter::new(execution.max_memory_bytes(), config.max_table_elements),
-            deadline_seconds: execution.limits.max_execution_seconds,
-            guest,
-        };
+        let state = P1Host::new(execution, config, guest);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         let (end, remaining) = self.drive(&mut store, module, budget);
@@ -108,8 +96,8 @@ impl WasmiEngine {
 
     /// Instantiates and runs `_start` in fuel slices. Returns how the run
     /// ended and the fuel left unspent.
-    fn drive(&self, store: &mut Store<WasmiState>, module: &Module, budget: u64) -> (RunEnd, u64) {
-        let fail = |store: &Store<WasmiState>, error: &wasmi::Error| {
+    fn drive(&self, store: &mut Store<P1Host>, module: &Module, budget: u64) -> (RunEnd, u64) {
+        let fail = |store: &Store<P1Host>, error: &wasmi::Error| {
             classify_wasmi(error, store.data().limiter.denied())
         };
         // A start section cannot be resumed: it runs on the whole budget.
@@ -123,7 +111,7 @@ impl WasmiEngine {
             Err(e) => return (fail(store, &e), store.get_fuel().unwrap_or(0)),
         };
         let mut unsliced = store.get_fuel().unwrap_or(0);
-        let mut next_slice = |store: &mut Store<WasmiState>, needed: u64| -> bool {
+        let mut next_slice = |store: &mut Store<P1Host>, needed: u64| -> bool {
             let slice = FUEL_SLICE.max(needed).min(unsliced);
             if slice == 0 || slice < needed {
                 return false;

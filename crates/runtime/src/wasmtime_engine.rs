@@ -1,6 +1,7 @@
-//! wasmtime: WASI P1 core modules and P2 components (`wasi:cli/run`).
-//! One engine (fuel and epoch interruption on) and one linker per world,
-//! built once; a fresh `Store` with its own limits per execution.
+//! wasmtime: WASI P1 core modules (our synchronous P1, `wasi_p1`) and P2
+//! components (`wasi:cli/run`, async, wasmtime-wasi). One engine (fuel and
+//! epoch interruption on) and one linker per world, built once; a fresh
+//! `Store` with its own limits per execution.
 
 use std::time::Instant;
 
@@ -9,7 +10,6 @@ use wasmtime::{
     Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
     Store, UpdateDeadline,
 };
-use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -24,11 +24,7 @@ use crate::http::PolicyHooks;
 use crate::limiter::MemoryLimiter;
 use crate::outcome::{ErrorKind, Failure, Outcome};
 use crate::random::Stream;
-
-pub(crate) struct P1State {
-    wasi: WasiP1Ctx,
-    limiter: MemoryLimiter,
-}
+use crate::wasi_p1::{self, P1Host};
 
 pub(crate) struct P2State {
     wasi: WasiCtx,
@@ -61,7 +57,7 @@ trait Limited {
     fn limiter(&mut self) -> &mut MemoryLimiter;
 }
 
-impl Limited for P1State {
+impl Limited for P1Host {
     fn limiter(&mut self) -> &mut MemoryLimiter {
         &mut self.limiter
     }
@@ -75,7 +71,7 @@ impl Limited for P2State {
 
 pub(crate) struct WasmtimeEngine {
     engine: Engine,
-    p1_linker: Linker<P1State>,
+    p1_linker: Linker<P1Host>,
     p2_linker: wasmtime::component::Linker<P2State>,
 }
 
@@ -84,7 +80,7 @@ impl WasmtimeEngine {
         let engine = Engine::new(&engine_config(config))?;
 
         let mut p1_linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_async(&mut p1_linker, |s: &mut P1State| &mut s.wasi)?;
+        wasi_p1::wasmtime_p1::add_to_linker(&mut p1_linker)?;
 
         let mut p2_linker = wasmtime::component::Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut p2_linker)?;
@@ -101,7 +97,7 @@ impl WasmtimeEngine {
         &self.engine
     }
 
-    pub(crate) fn compile_module(&self, wasm: &[u8]) -> Result<InstancePre<P1State>, Failure> {
+    pub(crate) fn compile_module(&self, wasm: &[u8]) -> Result<InstancePre<P1Host>, Failure> {
         let module = Module::new(&self.engine, wasm).map_err(invalid_program)?;
         if !matches!(
             module.get_export("_start"),
@@ -236,16 +232,14 @@ fn new_store<T: Limited + Send + 'static>(
     engine: &Engine,
     state: T,
     execution: &Execution,
-    guest: &Guest,
+    deadline: Instant,
 ) -> Store<T> {
     let mut store = Store::new(engine, state);
     store.limiter(|s| s.limiter());
     store
         .set_fuel(execution.limits.max_instructions)
         .expect("fuel is enabled on this engine");
-    let deadline = guest.deadline;
-    let timeout = guest.deadline_exceeded(execution);
-    let seconds = timeout.seconds;
+    let seconds = execution.limits.max_execution_seconds;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
         if Instant::now() >= deadline {
@@ -263,31 +257,29 @@ fn limiter_for(execution: &Execution, config: &RuntimeConfig) -> MemoryLimiter {
     MemoryLimiter::new(execution.max_memory_bytes(), config.max_table_elements)
 }
 
-pub(crate) async fn run_module(
-    pre: &InstancePre<P1State>,
+/// Runs a P1 module on this thread: our P1 host functions are synchronous
+/// (a sleep never passes the deadline), so no fiber and no async runtime.
+pub(crate) fn run_module(
+    pre: &InstancePre<P1Host>,
     config: &RuntimeConfig,
     execution: &Execution,
     guest: Guest,
 ) -> Outcome {
-    let state = P1State {
-        wasi: wasi_builder(execution, &guest).build_p1(),
-        limiter: limiter_for(execution, config),
-    };
-    let mut store = new_store(pre.module().engine(), state, execution, &guest);
-    let run = async {
-        let instance = pre.instantiate_async(&mut store).await?;
+    let deadline = guest.deadline;
+    let state = P1Host::new(execution, config, guest);
+    let mut store = new_store(pre.module().engine(), state, execution, deadline);
+    let result = pre.instantiate(&mut store).and_then(|instance| {
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-        start.call_async(&mut store, ()).await
-    };
-    let result = tokio::time::timeout_at(guest.deadline.into(), run).await;
+        start.call(&mut store, ())
+    });
     let end = match result {
-        Ok(Ok(())) => RunEnd::Completed,
-        Ok(Err(error)) => classify_wasmtime(&error, store.data().limiter.denied()),
-        Err(_) => blocked_past_deadline(&guest, execution),
+        Ok(()) => RunEnd::Completed,
+        Err(error) => classify_wasmtime(&error, store.data().limiter.denied()),
     };
     let instructions = fuel_used(&store, execution, &end);
-    let peak = store.data().limiter.peak_memory_bytes();
-    finish(execution, &guest, end, instructions, peak)
+    let host = store.into_data();
+    let peak = host.limiter.peak_memory_bytes();
+    finish(execution, &host.guest, end, instructions, peak)
 }
 
 pub(crate) async fn run_component(
@@ -303,7 +295,7 @@ pub(crate) async fn run_component(
         hooks: PolicyHooks::new(execution.http.clone(), execution.near.clone()),
         limiter: limiter_for(execution, config),
     };
-    let mut store = new_store(pre.engine(), state, execution, &guest);
+    let mut store = new_store(pre.engine(), state, execution, guest.deadline);
     let run = async {
         let command = pre.instantiate_async(&mut store).await?;
         command.wasi_cli_run().call_run(&mut store).await

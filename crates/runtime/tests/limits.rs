@@ -328,3 +328,66 @@ async fn traps_carry_their_message() {
         );
     }
 }
+
+/// Sleeps `nanos` in `poll_oneoff` on the monotonic clock, then writes
+/// "woke" if exactly its one subscription (userdata 42) fired.
+fn sleeper(nanos: u64) -> String {
+    format!(
+        r#"(module
+          (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 1024) "woke")
+          (func (export "_start")
+            (i64.store (i32.const 2048) (i64.const 42))
+            (i32.store8 (i32.const 2056) (i32.const 0))
+            (i32.store (i32.const 2064) (i32.const 1))
+            (i64.store (i32.const 2072) (i64.const {nanos}))
+            (i32.store16 (i32.const 2088) (i32.const 0))
+            (if (call $poll (i32.const 2048) (i32.const 4096) (i32.const 1) (i32.const 16))
+              (then unreachable))
+            (if (i32.ne (i32.load (i32.const 16)) (i32.const 1)) (then unreachable))
+            (if (i64.ne (i64.load (i32.const 4096)) (i64.const 42)) (then unreachable))
+            (i32.store (i32.const 0) (i32.const 1024))
+            (i32.store (i32.const 4) (i32.const 4))
+            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_sleeps_and_wakes() {
+    for engine in ENGINES {
+        let started = std::time::Instant::now();
+        let outcome = run_wat(
+            &sleeper(50_000_000),
+            execution(engine, ResourceLimits::default()),
+        )
+        .await;
+        assert_eq!(outcome.error, None, "{engine:?}");
+        assert_eq!(text(&outcome), "woke");
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(50),
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deadline_stops_a_sleeping_program() {
+    for engine in ENGINES {
+        let limits = ResourceLimits {
+            max_execution_seconds: 1,
+            ..ResourceLimits::default()
+        };
+        let started = std::time::Instant::now();
+        let outcome = run_wat(&sleeper(60_000_000_000), execution(engine, limits)).await;
+        let elapsed = started.elapsed();
+        let error = outcome.error.expect("fails");
+        assert_eq!(error.kind, ErrorKind::Timeout, "{engine:?}: {error}");
+        assert_eq!(error.message, "wall-clock deadline of 1 s exceeded");
+        assert!(
+            elapsed.as_secs_f64() > 0.9 && elapsed.as_secs_f64() < 3.0,
+            "{engine:?} stopped after {elapsed:?}"
+        );
+    }
+}
