@@ -24,8 +24,9 @@ pub(crate) struct Args {
     /// off-chain time goes (JSON), and stop.
     #[arg(long, value_name = "N", conflicts_with = "demo")]
     bench: Option<usize>,
-    /// The git checkout whose examples/ the demo builds (default: the one
-    /// this binary was built from).
+    /// The git checkout whose examples/ the demo builds (default: the
+    /// checkout around the current directory, else the one this binary was
+    /// built from).
     #[arg(long)]
     project: Option<PathBuf>,
 }
@@ -35,7 +36,7 @@ pub(crate) async fn main(args: Args) -> anyhow::Result<ExitCode> {
     let project = args
         .project
         .clone()
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+        .unwrap_or_else(outlayer_devchain::checkout);
     let dashboard = match dashboard::serve(&stack, &project, &args.dashboard).await {
         Ok(dashboard) => dashboard,
         Err(e) => {

@@ -28,14 +28,24 @@ pub use genesis::{Genesis, GenesisAccounts, ONE_NEAR};
 pub use server::{Devchain, DevchainConfig, Running, Shared, spawn};
 
 /// Where `scripts/build-contract` writes the contract wasm in this repository:
-/// `OUTLAYER_CONTRACT_WASM` when set, else next to the checkout this was
-/// built from. (Clones sharing one target directory reuse each other's
-/// binaries, and with them this compile-time path: `outlayer dev` and the
-/// tests name the wasm of their own checkout.)
+/// `OUTLAYER_CONTRACT_WASM` when set, else in [`checkout`].
 pub fn contract_wasm_path() -> std::path::PathBuf {
     match std::env::var_os("OUTLAYER_CONTRACT_WASM") {
         Some(path) => path.into(),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../contract/res/outlayer_contract.wasm"),
+        None => checkout().join("contract/res/outlayer_contract.wasm"),
     }
+}
+
+/// The OutLayer checkout in use: the nearest directory at or above the
+/// current one that holds this crate's sources, else the one this binary
+/// was built from. Clones sharing one target directory reuse each other's
+/// binaries, and with them the compile-time path, so a test or `outlayer
+/// dev` run inside a checkout uses that checkout's contract and examples.
+pub fn checkout() -> std::path::PathBuf {
+    let here = std::env::current_dir().ok();
+    here.iter()
+        .flat_map(|dir| dir.ancestors())
+        .find(|dir| dir.join("crates/devchain/Cargo.toml").is_file())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }

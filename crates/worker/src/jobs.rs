@@ -1,14 +1,17 @@
-//! The job loop: claim what is pending, else long-poll for an offer and
-//! claim it → compile or execute → complete, with the lease extended while
-//! the work runs. Shutdown lets the job in hand finish.
+//! The job loop: claim as many pending jobs as there are free slots in one
+//! call (waiting at the coordinator when none is pending) → compile or
+//! execute each → complete, with each lease extended while its work runs.
+//! Shutdown lets the jobs in hand finish.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use outlayer_coordinator_client::wire::MAX_CLAIM_BATCH;
 use outlayer_types::coordinator::{
     ClaimedJob, CompleteJob, JobType, WorkerHeartbeat, WorkerStatus,
 };
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
 
 use crate::Context;
 use crate::execute;
@@ -16,51 +19,59 @@ use crate::execute;
 const CAPABILITIES: [JobType; 2] = [JobType::Compile, JobType::Execute];
 
 pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(ctx.settings.jobs as usize));
+    let mut in_hand = JoinSet::new();
     loop {
+        while in_hand.try_join_next().is_some() {}
         if *stop.borrow() {
-            return;
+            break;
         }
-        // The store is the truth and the queue only a hint: take whatever
-        // is pending first, so a backlog drains at full speed even when
-        // wake-ups were lost (coordinator restarted, Redis flushed) or
-        // several loops were offered the same job.
-        if let Some(job) = claim(&ctx, None).await {
-            handle(&ctx, job).await;
-            continue;
-        }
-        let offer = tokio::select! {
-            offer = ctx.coordinator.poll(&ctx.worker_id, &CAPABILITIES, ctx.settings.poll_ms) => offer,
-            _ = stop.changed() => return,
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.expect("the slots are never closed"),
+            _ = stop.changed() => break,
         };
-        match offer {
-            Ok(Some(offer)) => {
-                if let Some(job) = claim(&ctx, Some(offer.job_id)).await {
-                    handle(&ctx, job).await;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "poll failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+        let mut permits = vec![first];
+        while permits.len() < MAX_CLAIM_BATCH as usize
+            && let Ok(permit) = slots.clone().try_acquire_owned()
+        {
+            permits.push(permit);
+        }
+        // The store is the truth and the queue only a hint: the coordinator
+        // takes whatever is pending first, so a backlog drains at full
+        // speed even when wake-ups were lost. Cancelling the call at
+        // shutdown may lose a claim made in that instant; its lease runs
+        // out and the job is handed out again.
+        let claimed = tokio::select! {
+            claimed = claim(&ctx, permits.len()) => claimed,
+            _ = stop.changed() => break,
+        };
+        for (job, permit) in claimed.into_iter().zip(permits) {
+            let ctx = ctx.clone();
+            in_hand.spawn(async move { handle(&ctx, job, permit).await });
         }
     }
+    while in_hand.join_next().await.is_some() {}
 }
 
-/// Claims the offered job, or the oldest pending one; `None` when another
-/// worker was quicker or nothing is pending.
-async fn claim(ctx: &Context, job_id: Option<u64>) -> Option<ClaimedJob> {
+/// Claims up to `free` pending jobs, waiting up to the poll interval for
+/// one; empty when none came.
+async fn claim(ctx: &Context, free: usize) -> Vec<ClaimedJob> {
+    let max_jobs = u32::try_from(free).unwrap_or(MAX_CLAIM_BATCH);
     match ctx
         .coordinator
-        .claim(&ctx.worker_id, job_id, &CAPABILITIES)
+        .claim_batch(
+            &ctx.worker_id,
+            &CAPABILITIES,
+            max_jobs,
+            ctx.settings.poll_ms,
+        )
         .await
     {
-        Ok(job) => Some(job),
-        Err(e) if e.is_conflict() || e.is_not_found() => None,
+        Ok(jobs) => jobs,
         Err(e) => {
             tracing::warn!(error = %e, "claim failed");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            None
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Vec::new()
         }
     }
 }
@@ -68,7 +79,7 @@ async fn claim(ctx: &Context, job_id: Option<u64>) -> Option<ClaimedJob> {
 /// Runs one claimed job to its completion at the coordinator; a job left
 /// uncompleted (an infrastructure failure before the last attempt) is
 /// handed out again when its lease runs out.
-async fn handle(ctx: &Arc<Context>, job: ClaimedJob) {
+async fn handle(ctx: &Arc<Context>, job: ClaimedJob, _slot: OwnedSemaphorePermit) {
     let span = tracing::info_span!(
         "job",
         job_id = job.job_id,
