@@ -3,7 +3,7 @@
 //! - [`monitor`](crate::monitor): follows the block stream and hands each
 //!   `execution_requested` to the coordinator; repairs from the contract's
 //!   pending requests at start-up.
-//! - [`jobs`](crate::jobs): long-poll, claim, work, complete; leases kept alive.
+//! - [`jobs`](crate::jobs): claim a batch for the free slots, work, complete; leases kept alive.
 //! - `execute`: a job's steps, on the request as the contract holds it:
 //!   build or fetch the program, decrypt secrets through the keystore (which
 //!   reads the request itself), run it in the runtime, settle on chain.
