@@ -244,6 +244,55 @@ impl CoordinatorClient {
         self.call(self.post(&path, done, Repeat::Safe)).await
     }
 
+    /// Records several held jobs' outcomes in one call and one transaction
+    /// (1 to `MAX_COMPLETE_BATCH` distinct jobs). Each gets what
+    /// [`Self::complete`] would have returned for it, in the order given: a
+    /// refusal of one (its lease ran out, another holder, unknown job) is
+    /// that item's `Err(ClientError::Refused { .. })` and takes nothing from
+    /// the others. The outer error is the call failing (nothing recorded, or
+    /// an answer lost); a repeat answers each item as the first did, so it
+    /// is retried like [`Self::complete`].
+    pub async fn complete_batch(
+        &self,
+        completions: &[JobCompletion],
+    ) -> Result<Vec<Result<JobCompleted, ClientError>>, ClientError> {
+        let body = CompleteJobs {
+            completions: completions.to_vec(),
+        };
+        let answer: JobsCompleted = self
+            .call(self.post("/jobs/complete-batch", &body, Repeat::Safe))
+            .await?;
+        check_count(answer.results.len(), completions.len())?;
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|result| item_result(result.status, result.completed, result.error))
+            .collect())
+    }
+
+    /// Reports several requests (an event monitor's block) in one call and
+    /// one transaction (1 to `MAX_CREATE_BATCH`). Each gets what
+    /// [`Self::create_execution`] would have returned for it, in the order
+    /// given (`created: false` for a known one; a refusal is that item's
+    /// `Err`). Idempotent on every `request_id`, so retried.
+    pub async fn create_executions(
+        &self,
+        requests: &[ExecutionRequest],
+    ) -> Result<Vec<Result<CreateExecutionResponse, ClientError>>, ClientError> {
+        let body = CreateExecutions {
+            requests: requests.to_vec(),
+        };
+        let answer: ExecutionsCreated = self
+            .call(self.post("/executions/batch", &body, Repeat::Safe))
+            .await?;
+        check_count(answer.results.len(), requests.len())?;
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|result| item_result(result.status, result.created, result.error))
+            .collect())
+    }
+
     /// Stores an artifact under its checksum; storing it twice stores the
     /// same bytes: retried.
     pub async fn upload_artifact(
@@ -500,5 +549,33 @@ impl CoordinatorClient {
             headers,
             body,
         })
+    }
+}
+
+/// A batch's answer has one result per item sent.
+fn check_count(answered: usize, sent: usize) -> Result<(), ClientError> {
+    if answered == sent {
+        Ok(())
+    } else {
+        Err(ClientError::Unexpected {
+            status: 200,
+            body: format!("{answered} results for {sent} items"),
+        })
+    }
+}
+
+/// One item of a batch's answer, as its single call would have returned it.
+fn item_result<T>(
+    status: u16,
+    value: Option<T>,
+    error: Option<ApiError>,
+) -> Result<T, ClientError> {
+    match (value, error) {
+        (Some(value), None) if (200..300).contains(&status) => Ok(value),
+        (_, Some(error)) => Err(ClientError::from_item(status, error)),
+        _ => Err(ClientError::Unexpected {
+            status,
+            body: "a batch result with neither a value nor an error".into(),
+        }),
     }
 }

@@ -121,6 +121,28 @@ impl ClientError {
         }
     }
 
+    /// One item's refusal within a batch's answer, as the item's own call
+    /// would have been refused.
+    pub(crate) fn from_item(status: u16, error: ApiError) -> Self {
+        if (500..600).contains(&status) {
+            return Self::Unavailable {
+                status,
+                message: message_of(error),
+            };
+        }
+        if (400..500).contains(&status) {
+            return Self::Refused {
+                status,
+                code: ErrorCode::from_status(status),
+                message: message_of(error),
+            };
+        }
+        Self::Unexpected {
+            status,
+            body: format!("{}: {}", error.error, error.message),
+        }
+    }
+
     pub(crate) fn unexpected(status: u16, body: &[u8]) -> Self {
         Self::Unexpected {
             status,

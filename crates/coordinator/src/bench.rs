@@ -1,6 +1,8 @@
 //! The throughput benchmark behind `outlayer coordinator bench`: an
-//! in-process coordinator on a real port, four creators (event monitors)
-//! and N simulated workers doing create → claim → complete over HTTP,
+//! in-process coordinator on a real port, four creators (event monitors,
+//! reporting a block's requests per call) and N simulated workers (claiming
+//! their free slots per call, completing what finished together per call)
+//! doing create → claim → complete over HTTP,
 //! measuring jobs per second and claim latency; then, for the same setting,
 //! the two floors it cannot beat: the same number of no-op HTTP round trips
 //! against the same server, and the same store operations (the same SQL)
@@ -12,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use outlayer_coordinator_client::{ClientError, CoordinatorClient, Method};
-use outlayer_types::coordinator::{CompleteJob, JobType, WorkerHeartbeat, WorkerStatus};
+use outlayer_types::coordinator::{
+    CompleteJob, JobCompletion, JobType, WorkerHeartbeat, WorkerStatus,
+};
 use outlayer_types::{
     AccountId, BuildTarget, CodeSource, ExecutionContext, ExecutionRequest, ResourceLimits,
     ResourceMetrics, ResponseFormat, U128,
@@ -37,10 +41,20 @@ pub struct BenchOptions {
     /// Concurrent simulated workers.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub workers: u32,
-    /// Jobs each worker runs at once: it claims up to this many in one call
-    /// (`/jobs/claim-batch`) and completes them concurrently.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Jobs each worker runs at once (a worker's `--jobs`, 8 by default):
+    /// it claims up to this many in one call (`/jobs/claim-batch`).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub slots: u32,
+    /// Requests each creator (event monitor) reports per call: 1 uses
+    /// `POST /executions`, more `POST /executions/batch` (a block's worth).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub create_batch: u32,
+    /// Completions a worker reports per call: 1 uses
+    /// `POST /jobs/{id}/complete` for each job (concurrently), more
+    /// `POST /jobs/complete-batch` for the jobs of a claim that finished
+    /// together.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub complete_batch: u32,
     /// Requests to push through.
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub requests: u64,
@@ -60,7 +74,9 @@ impl BenchOptions {
     pub fn new(workers: u32, requests: u64) -> Self {
         Self {
             workers,
-            slots: 1,
+            slots: 8,
+            create_batch: 8,
+            complete_batch: 8,
             requests,
             database_url: None,
             redis_url: None,
@@ -75,6 +91,8 @@ pub struct BenchReport {
     pub queue: &'static str,
     pub workers: u32,
     pub slots: u32,
+    pub create_batch: u32,
+    pub complete_batch: u32,
     pub requests: u64,
     pub elapsed_s: f64,
     /// Jobs (one per request) through create → claim → complete per second.
@@ -97,8 +115,14 @@ impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "{} + {}: {} requests, {} workers x {} slots",
-            self.store, self.queue, self.requests, self.workers, self.slots
+            "{} + {}: {} requests, {} workers x {} slots, creates by {}, completions by {}",
+            self.store,
+            self.queue,
+            self.requests,
+            self.workers,
+            self.slots,
+            self.create_batch,
+            self.complete_batch
         )?;
         writeln!(
             f,
@@ -240,9 +264,11 @@ impl Tally {
 async fn worker(
     client: CoordinatorClient,
     id: String,
-    slots: u32,
+    options: BenchOptions,
     tally: Arc<Tally>,
 ) -> Result<()> {
+    let slots = options.slots;
+    let batch = options.complete_batch as usize;
     let mut idle = false;
     let mut mine = Vec::new();
     while !tally.finished() {
@@ -257,17 +283,33 @@ async fn worker(
             mine.push(started.elapsed());
         }
         idle = jobs.is_empty();
+        let done: Vec<JobCompletion> = jobs
+            .into_iter()
+            .map(|job| JobCompletion {
+                job_id: job.job_id,
+                completion: completion(job.lease_token),
+            })
+            .collect();
         let mut completions = JoinSet::new();
-        for job in jobs {
+        for chunk in done.chunks(batch) {
             let client = client.clone();
             let tally = tally.clone();
+            let chunk = chunk.to_vec();
             completions.spawn(async move {
-                client
-                    .complete(job.job_id, &completion(job.lease_token))
-                    .await
-                    .map_err(client_error)?;
+                if let [one] = chunk.as_slice() {
+                    client
+                        .complete(one.job_id, &one.completion)
+                        .await
+                        .map_err(client_error)?;
+                } else {
+                    for result in client.complete_batch(&chunk).await.map_err(client_error)? {
+                        result.map_err(client_error)?;
+                    }
+                }
                 tally.call();
-                tally.job_done();
+                for _ in &chunk {
+                    tally.job_done();
+                }
                 Ok::<_, Error>(())
             });
         }
@@ -280,24 +322,44 @@ async fn worker(
 }
 
 /// The same work on the store itself: no HTTP, no queue.
-async fn store_worker(store: Store, id: String, slots: u32, tally: Arc<Tally>) -> Result<()> {
+async fn store_worker(
+    store: Store,
+    id: String,
+    options: BenchOptions,
+    tally: Arc<Tally>,
+) -> Result<()> {
+    let batch = options.complete_batch as usize;
     while !tally.finished() {
         let claimed = store
-            .claim_many(None, &KINDS, slots, &id, "bench-", 60_000, now_ms())
+            .claim_many(None, &KINDS, options.slots, &id, "bench-", 60_000, now_ms())
             .await?;
         if claimed.is_empty() {
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         }
+        let done: Vec<(u64, CompleteJob)> = claimed
+            .into_iter()
+            .map(|row| (row.offer.job_id, completion(row.lease_token)))
+            .collect();
         let mut completions = JoinSet::new();
-        for row in claimed {
+        for chunk in done.chunks(batch) {
             let store = store.clone();
             let tally = tally.clone();
+            let chunk = chunk.to_vec();
             completions.spawn(async move {
-                store
-                    .complete(row.offer.job_id, &completion(row.lease_token), now_ms())
-                    .await?;
-                tally.job_done();
+                // What the handlers call: one completion alone, or a batch.
+                if let [(job_id, one)] = chunk.as_slice() {
+                    store.complete(*job_id, one, now_ms()).await?;
+                } else {
+                    let items: Vec<(u64, &CompleteJob)> =
+                        chunk.iter().map(|(id, done)| (*id, done)).collect();
+                    for result in store.complete_many(&items, now_ms()).await? {
+                        result?;
+                    }
+                }
+                for _ in &chunk {
+                    tally.job_done();
+                }
                 Ok::<_, Error>(())
             });
         }
@@ -373,6 +435,8 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
             queue,
             workers: options.workers,
             slots: options.slots,
+            create_batch: options.create_batch,
+            complete_batch: options.complete_batch,
             requests: options.requests,
             elapsed_s: elapsed.as_secs_f64(),
             requests_per_s: per_s(elapsed),
@@ -402,7 +466,7 @@ async fn through_http(
             tokio::spawn(worker(
                 client.clone(),
                 id.clone(),
-                options.slots,
+                options.clone(),
                 tally.clone(),
             ))
         })
@@ -413,12 +477,25 @@ async fn through_http(
             let client = client.clone();
             let requests = options.requests;
             let tally = tally.clone();
+            let batch = options.create_batch as usize;
             tokio::spawn(async move {
-                for n in (k..requests).step_by(CREATORS as usize) {
-                    client
-                        .create_execution(&request(base + n)?)
-                        .await
-                        .map_err(client_error)?;
+                let mine: Vec<u64> = (k..requests).step_by(CREATORS as usize).collect();
+                for ids in mine.chunks(batch) {
+                    let requests = ids
+                        .iter()
+                        .map(|n| request(base + n))
+                        .collect::<Result<Vec<_>>>()?;
+                    if let [one] = requests.as_slice() {
+                        client.create_execution(one).await.map_err(client_error)?;
+                    } else {
+                        for result in client
+                            .create_executions(&requests)
+                            .await
+                            .map_err(client_error)?
+                        {
+                            result.map_err(client_error)?;
+                        }
+                    }
                     tally.call();
                 }
                 Ok::<_, Error>(())
@@ -482,18 +559,30 @@ async fn store_floor(
         set.spawn(store_worker(
             store.clone(),
             format!("{id}-store"),
-            options.slots,
+            options.clone(),
             tally.clone(),
         ));
     }
     for k in 0..CREATORS {
         let store = store.clone();
         let requests = options.requests;
+        let batch = options.create_batch as usize;
         set.spawn(async move {
-            for n in (k..requests).step_by(CREATORS as usize) {
-                store
-                    .create_request(&request(base + n)?, false, now_ms())
-                    .await?;
+            let mine: Vec<u64> = (k..requests).step_by(CREATORS as usize).collect();
+            for ids in mine.chunks(batch) {
+                let requests = ids
+                    .iter()
+                    .map(|n| request(base + n))
+                    .collect::<Result<Vec<_>>>()?;
+                // What the handlers call: one request alone, or a batch.
+                if let [one] = requests.as_slice() {
+                    store.create_request(one, false, now_ms()).await?;
+                } else {
+                    let items: Vec<_> = requests.iter().map(|r| (r, false)).collect();
+                    for result in store.create_many(&items, now_ms()).await? {
+                        result?;
+                    }
+                }
             }
             Ok::<_, Error>(())
         });

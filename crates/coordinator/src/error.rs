@@ -58,8 +58,10 @@ impl Error {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
+impl Error {
+    /// The JSON body this error is answered with (internal details are
+    /// logged here, never sent).
+    pub fn api_error(&self) -> ApiError {
         let status = self.status();
         let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, "internal error");
@@ -67,10 +69,17 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        let body = ApiError {
+        ApiError {
             error: outlayer_http::code_for(status).to_owned(),
             message,
-        };
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self.api_error();
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(

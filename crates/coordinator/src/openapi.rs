@@ -166,6 +166,26 @@ fn schemas() -> Value {
             "refunded": { "type": "string", "pattern": "^[0-9]+$" } })),
         "JobCompleted": { "type": "object", "properties": { "state": state,
             "next_job": { "oneOf": [schema("JobOffer"), { "type": "null" }] } } },
+        "JobCompletion": object(&["job_id", "completion"], json!({
+            "job_id": u64_, "completion": schema("CompleteJob") })),
+        "CompleteJobs": object(&["completions"], json!({
+            "completions": { "type": "array", "minItems": 1, "maxItems": 64, "items": schema("JobCompletion"),
+                "description": "Completions of distinct jobs, recorded in one transaction" } })),
+        "CompletionResult": { "type": "object", "properties": {
+            "job_id": u64_, "status": { "type": "integer", "description": "What POST /jobs/{id}/complete would answer: 200, or 400/404/409" },
+            "completed": { "oneOf": [schema("JobCompleted"), { "type": "null" }] },
+            "error": { "oneOf": [schema("ApiError"), { "type": "null" }] } } },
+        "JobsCompleted": { "type": "object", "properties": {
+            "results": { "type": "array", "items": schema("CompletionResult"), "description": "One per completion, in the order given" } } },
+        "CreateExecutions": object(&["requests"], json!({
+            "requests": { "type": "array", "minItems": 1, "maxItems": 64, "items": schema("ExecutionRequest"),
+                "description": "Requests recorded in one transaction, each idempotent on request_id" } })),
+        "CreationResult": { "type": "object", "properties": {
+            "request_id": u64_, "status": { "type": "integer", "description": "What POST /executions would answer: 201, 200, or 400/409" },
+            "created": { "oneOf": [schema("CreateExecutionResponse"), { "type": "null" }] },
+            "error": { "oneOf": [schema("ApiError"), { "type": "null" }] } } },
+        "ExecutionsCreated": { "type": "object", "properties": {
+            "results": { "type": "array", "items": schema("CreationResult"), "description": "One per request, in the order given" } } },
         "ArtifactStatus": { "type": "object", "properties": { "checksum": { "type": "string" },
             "exists": { "type": "boolean" }, "size": { "type": ["integer", "null"] } } },
         "AcquireLock": object(&["key", "ttl_ms"], json!({ "key": name,
@@ -352,6 +372,8 @@ fn build() -> Value {
         "paths": {
             "/executions": { "post": worker_op("Record a request (idempotent on request_id)", Some("CreateExecution"),
                 ("201", ok("CreateExecutionResponse")), &["400", "409", "413"]) },
+            "/executions/batch": { "post": worker_op("Record several requests in one transaction, each answered as POST /executions would answer it", Some("CreateExecutions"),
+                ("200", ok("ExecutionsCreated")), &["400", "413"]) },
             "/executions/{id}/settled": { "post": {
                 "parameters": [job_id_param()],
                 "summary": "Record the contract's settlement of a request (an event monitor saw execution_completed)",
@@ -368,6 +390,8 @@ fn build() -> Value {
                 "parameters": [job_id_param()],
                 "summary": "Record a held job's outcome", "security": [{ "worker": [] }], "requestBody": body("CompleteJob"),
                 "responses": responses(("200", ok("JobCompleted")), &["400", "401", "404", "409"]) } },
+            "/jobs/complete-batch": { "post": worker_op("Record several held jobs' outcomes in one transaction, each answered as POST /jobs/{id}/complete would answer it", Some("CompleteJobs"),
+                ("200", ok("JobsCompleted")), &["400", "413"]) },
             "/artifacts/{checksum}": {
                 "parameters": [checksum_param()],
                 "put": { "summary": "Upload an artifact", "security": [{ "worker": [] }],

@@ -45,6 +45,19 @@ impl Queue {
         }
     }
 
+    /// Several wake-ups at once (one round trip to Redis).
+    pub async fn push_many(&self, jobs: &[JobOffer]) -> Result<()> {
+        match self {
+            Self::Memory(queue) => {
+                for job in jobs {
+                    queue.push(*job);
+                }
+                Ok(())
+            }
+            Self::Redis(queue) => queue.push_many(jobs).await,
+        }
+    }
+
     /// Waits up to `wait` for a wake-up for a job of one of these types:
     /// its type and id.
     pub async fn pop(&self, types: &[JobType], wait: Duration) -> Result<Option<(JobType, u64)>> {
@@ -162,17 +175,30 @@ impl RedisQueue {
     }
 
     async fn push(&self, job: JobOffer) -> Result<()> {
-        let key = self.key(job.job_type);
+        self.push_many(&[job]).await
+    }
+
+    /// One pipeline: an `LPUSH` per job, then an `LTRIM` per list touched.
+    async fn push_many(&self, jobs: &[JobOffer]) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
         let mut pipe = redis::pipe();
-        pipe.cmd("LPUSH")
-            .arg(&key)
-            .arg(job.job_id)
-            .ignore()
-            .cmd("LTRIM")
-            .arg(&key)
-            .arg(0)
-            .arg(MAX_WAKEUPS as i64 - 1)
-            .ignore();
+        for job in jobs {
+            pipe.cmd("LPUSH")
+                .arg(self.key(job.job_type))
+                .arg(job.job_id)
+                .ignore();
+        }
+        for job_type in JobType::ALL {
+            if jobs.iter().any(|job| job.job_type == job_type) {
+                pipe.cmd("LTRIM")
+                    .arg(self.key(job_type))
+                    .arg(0)
+                    .arg(MAX_WAKEUPS as i64 - 1)
+                    .ignore();
+            }
+        }
         self.shared_pipe(&pipe).await
     }
 

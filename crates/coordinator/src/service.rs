@@ -119,6 +119,13 @@ impl Coordinator {
         }
     }
 
+    /// Wakes workers for these jobs, in one call to the queue.
+    pub async fn wake_many(&self, jobs: &[JobOffer]) {
+        if let Err(e) = self.queue.push_many(jobs).await {
+            tracing::warn!(error = %e, jobs = jobs.len(), "queue push failed; the reconciler will retry");
+        }
+    }
+
     /// One reconciler pass: expire leases, then re-send wake-ups for jobs
     /// that stayed pending too long (their wake-up may have been lost).
     pub async fn reconcile(&self) -> Result<()> {

@@ -272,6 +272,79 @@ pub struct JobCompleted {
     pub next_job: Option<JobOffer>,
 }
 
+/// Most completions one `POST /jobs/complete-batch` takes.
+pub const MAX_COMPLETE_BATCH: usize = 64;
+
+/// One held job's outcome in `POST /jobs/complete-batch`: what
+/// `POST /jobs/{job_id}/complete` would take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobCompletion {
+    pub job_id: u64,
+    pub completion: CompleteJob,
+}
+
+/// `POST /jobs/complete-batch`: 1 to [`MAX_COMPLETE_BATCH`] completions of
+/// distinct jobs, recorded in one transaction and each answered on its own
+/// (see [`JobsCompleted`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteJobs {
+    pub completions: Vec<JobCompletion>,
+}
+
+/// The answer to one completion of a batch: the status and body that
+/// `POST /jobs/{job_id}/complete` would have answered (200 with
+/// `completed`, or a 4xx with `error`; the other field is `null`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionResult {
+    pub job_id: u64,
+    pub status: u16,
+    #[serde(default)]
+    pub completed: Option<JobCompleted>,
+    #[serde(default)]
+    pub error: Option<ApiError>,
+}
+
+/// `POST /jobs/complete-batch`'s answer: one result per completion, in the
+/// order given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsCompleted {
+    pub results: Vec<CompletionResult>,
+}
+
+/// Most requests one `POST /executions/batch` takes.
+pub const MAX_CREATE_BATCH: usize = 64;
+
+/// `POST /executions/batch`: 1 to [`MAX_CREATE_BATCH`] requests (an event
+/// monitor's block), recorded in one transaction, each idempotent on its
+/// `request_id` as `POST /executions` is and answered on its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateExecutions {
+    pub requests: Vec<ExecutionRequest>,
+}
+
+/// The answer to one request of a batch: the status and body that
+/// `POST /executions` would have answered (201 or 200 with `created`, or a
+/// 4xx with `error`; the other field is `null`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreationResult {
+    pub request_id: u64,
+    pub status: u16,
+    #[serde(default)]
+    pub created: Option<CreateExecutionResponse>,
+    #[serde(default)]
+    pub error: Option<ApiError>,
+}
+
+/// `POST /executions/batch`'s answer: one result per request, in the order
+/// given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionsCreated {
+    pub results: Vec<CreationResult>,
+}
+
 /// `GET /public/artifacts/{checksum}/exists`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactStatus {

@@ -606,3 +606,102 @@ fn request_summary_carries_the_settlement_beside_the_status() {
     );
     assert!(written.as_object().unwrap().contains_key("settled_at_ms"));
 }
+
+#[test]
+fn coordinator_batch_shapes() {
+    use outlayer_types::coordinator::*;
+    let completion = CompleteJob {
+        lease_token: "t-7".into(),
+        success: true,
+        error_category: None,
+        error: None,
+        output_summary: None,
+        metrics: None,
+        actual_cost: None,
+        resolve_tx_hash: None,
+        resolve_submitted_at_ms: None,
+    };
+    roundtrip(
+        &CompleteJobs {
+            completions: vec![JobCompletion {
+                job_id: 7,
+                completion,
+            }],
+        },
+        json!({"completions": [{"job_id": 7, "completion": {
+            "lease_token": "t-7", "success": true, "error_category": null, "error": null,
+            "output_summary": null, "metrics": null, "actual_cost": null}}]}),
+    );
+    roundtrip(
+        &JobsCompleted {
+            results: vec![
+                CompletionResult {
+                    job_id: 7,
+                    status: 200,
+                    completed: Some(JobCompleted {
+                        state: JobState::Completed,
+                        next_job: None,
+                    }),
+                    error: None,
+                },
+                CompletionResult {
+                    job_id: 8,
+                    status: 409,
+                    completed: None,
+                    error: Some(ApiError {
+                        error: "conflict".into(),
+                        message: "job 8 is not held under this lease".into(),
+                    }),
+                },
+            ],
+        },
+        json!({"results": [
+            {"job_id": 7, "status": 200, "completed": {"state": "completed", "next_job": null}, "error": null},
+            {"job_id": 8, "status": 409, "completed": null,
+             "error": {"error": "conflict", "message": "job 8 is not held under this lease"}}]}),
+    );
+    roundtrip(
+        &ExecutionsCreated {
+            results: vec![
+                CreationResult {
+                    request_id: 3,
+                    status: 201,
+                    created: Some(CreateExecutionResponse {
+                        request_id: 3,
+                        created: true,
+                        status: RequestStatus::Executing,
+                        first_job: JobType::Execute,
+                        artifact_checksum: "ab".into(),
+                    }),
+                    error: None,
+                },
+                CreationResult {
+                    request_id: 4,
+                    status: 400,
+                    created: None,
+                    error: Some(ApiError {
+                        error: "bad_request".into(),
+                        message: "m".into(),
+                    }),
+                },
+            ],
+        },
+        json!({"results": [
+            {"request_id": 3, "status": 201, "created": {"request_id": 3, "created": true,
+             "status": "executing", "first_job": "execute", "artifact_checksum": "ab"}, "error": null},
+            {"request_id": 4, "status": 400, "created": null,
+             "error": {"error": "bad_request", "message": "m"}}]}),
+    );
+    // Older or newer clients: the batch bodies refuse fields nobody knows.
+    for body in [
+        json!({"completions": [], "extra": 1}),
+        json!({"completions": [{"job_id": 1, "completion": {"lease_token": "t", "success": true}, "x": 1}]}),
+    ] {
+        let err = serde_json::from_value::<CompleteJobs>(body).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+    let err =
+        serde_json::from_value::<CreateExecutions>(json!({"requests": [], "x": 1})).unwrap_err();
+    assert!(err.to_string().contains("unknown field"), "{err}");
+    assert_eq!((MAX_COMPLETE_BATCH, MAX_CREATE_BATCH), (64, 64));
+}

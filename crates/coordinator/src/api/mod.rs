@@ -38,12 +38,14 @@ pub enum Caller {
 /// the routers in `worker.rs` and `public.rs`.
 pub const ROUTES: &[&str] = &[
     "/executions",
+    "/executions/batch",
     "/executions/{id}/settled",
     "/jobs/poll",
     "/jobs/claim",
     "/jobs/claim-batch",
     "/jobs/{id}/heartbeat",
     "/jobs/{id}/complete",
+    "/jobs/complete-batch",
     "/artifacts/{checksum}",
     "/locks/acquire",
     "/locks/release",

@@ -18,18 +18,20 @@ use super::extract::{ApiBytes, ApiJson, ApiPath};
 use crate::auth::random_hex;
 use crate::error::{Error, Result};
 use crate::service::Coordinator;
-use crate::store::{ClaimedRow, now_ms};
+use crate::store::{ClaimedRow, CreatedRequest, now_ms};
 use outlayer_coordinator_client::wire::{ClaimJobs, ClaimedJobs, MAX_CLAIM_BATCH};
 
 pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
     Router::new()
         .route("/executions", post(create_execution))
+        .route("/executions/batch", post(create_executions))
         .route("/executions/{id}/settled", post(settled))
         .route("/jobs/poll", post(poll))
         .route("/jobs/claim", post(claim))
         .route("/jobs/claim-batch", post(claim_batch))
         .route("/jobs/{id}/heartbeat", post(extend_lease))
         .route("/jobs/{id}/complete", post(complete))
+        .route("/jobs/complete-batch", post(complete_batch))
         .route(
             "/artifacts/{checksum}",
             put(upload_artifact)
@@ -71,7 +73,13 @@ fn check_capabilities(capabilities: &[JobType]) -> Result<()> {
 /// always written, so a field that was sent but is not written back is one
 /// serde dropped.
 fn strict_create_execution(sent: serde_json::Value) -> Result<CreateExecution> {
-    let parsed: CreateExecution = serde_json::from_value(sent.clone()).map_err(|e| {
+    strict(sent)
+}
+
+/// A body parsed as `T`, refusing any field `T` does not write back (see
+/// [`strict_create_execution`]).
+fn strict<T: serde::de::DeserializeOwned + serde::Serialize>(sent: serde_json::Value) -> Result<T> {
+    let parsed: T = serde_json::from_value(sent.clone()).map_err(|e| {
         Error::BadRequest(format!(
             "Failed to deserialize the JSON body into the target type: {e}"
         ))
@@ -89,6 +97,13 @@ fn unknown_field(
     written: &serde_json::Value,
     path: &str,
 ) -> Option<String> {
+    if let (serde_json::Value::Array(sent), serde_json::Value::Array(written)) = (sent, written) {
+        return sent
+            .iter()
+            .zip(written)
+            .enumerate()
+            .find_map(|(i, (value, known))| unknown_field(value, known, &format!("{path}[{i}]")));
+    }
     let (serde_json::Value::Object(sent), serde_json::Value::Object(written)) = (sent, written)
     else {
         return None;
@@ -161,33 +176,114 @@ async fn create_execution(
 ) -> Result<impl IntoResponse> {
     let request = strict_create_execution(body)?.request;
     check_request(&request, &c.config.contract_max_limits.0)?;
-    // A branch a worker pinned moments ago is looked up at that commit, so
-    // a cached build of it needs no compile job.
-    let source = &request.code_source;
-    let as_named = source.artifact_checksum();
-    let checksum = match source.commit().and_then(|_| c.pins.get(&as_named)) {
-        Some(commit) => source.with_commit(&commit).artifact_checksum(),
-        None => as_named,
-    };
-    let cached = source.needs_build() && c.artifacts.exists(&checksum).await?.is_some();
+    let cached = artifact_cached(&c, &request).await?;
     let created = c.store.create_request(&request, cached, now_ms()).await?;
     if created.created {
         c.metrics.request_created();
         c.wake(created.first_job).await;
     }
+    let (status, response) = creation_response(created);
+    Ok((status, Json(response)))
+}
+
+/// Whether the request's program is built already. A branch a worker
+/// pinned moments ago is looked up at that commit, so a cached build of it
+/// needs no compile job.
+async fn artifact_cached(
+    c: &Coordinator,
+    request: &outlayer_types::ExecutionRequest,
+) -> Result<bool> {
+    let source = &request.code_source;
+    if !source.needs_build() {
+        return Ok(false);
+    }
+    let as_named = source.artifact_checksum();
+    let checksum = match source.commit().and_then(|_| c.pins.get(&as_named)) {
+        Some(commit) => source.with_commit(&commit).artifact_checksum(),
+        None => as_named,
+    };
+    Ok(c.artifacts.exists(&checksum).await?.is_some())
+}
+
+/// `POST /executions`'s answer: 201 for a new request, 200 for a known one.
+fn creation_response(created: CreatedRequest) -> (StatusCode, CreateExecutionResponse) {
     let status = if created.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     let response = CreateExecutionResponse {
-        request_id: request.context.request_id,
+        request_id: created.first_job.request_id,
         created: created.created,
         status: created.status,
         first_job: created.first_job.job_type,
         artifact_checksum: created.artifact_checksum,
     };
-    Ok((status, Json(response)))
+    (status, response)
+}
+
+/// Several requests (an event monitor's block) in one transaction, each
+/// answered as `POST /executions` would answer it. A body that is not a
+/// list of requests (or names a field nobody knows) is refused whole; a
+/// request the contract would refuse is answered 400 on its own.
+async fn create_executions(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<ExecutionsCreated>> {
+    let requests = strict::<CreateExecutions>(body)?.requests;
+    if !(1..=MAX_CREATE_BATCH).contains(&requests.len()) {
+        return Err(Error::BadRequest(format!(
+            "requests must hold between 1 and {MAX_CREATE_BATCH} requests"
+        )));
+    }
+    let caps = &c.config.contract_max_limits.0;
+    let mut refused: Vec<Option<Error>> = Vec::with_capacity(requests.len());
+    let mut valid = Vec::with_capacity(requests.len());
+    for request in &requests {
+        match check_request(request, caps) {
+            Ok(()) => {
+                valid.push((request, artifact_cached(&c, request).await?));
+                refused.push(None);
+            }
+            Err(e) => refused.push(Some(e)),
+        }
+    }
+    let mut outcomes = c.store.create_many(&valid, now_ms()).await?.into_iter();
+    let mut results = Vec::with_capacity(requests.len());
+    let mut woken = Vec::new();
+    for (request, refusal) in requests.iter().zip(refused) {
+        let outcome = match refusal {
+            Some(e) => Err(e),
+            None => outcomes
+                .next()
+                .unwrap_or_else(|| Err(Error::Internal("missing creation result".into()))),
+        };
+        let request_id = request.context.request_id;
+        results.push(match outcome {
+            Ok(created) => {
+                if created.created {
+                    c.metrics.request_created();
+                    woken.push(created.first_job);
+                }
+                let (status, response) = creation_response(created);
+                CreationResult {
+                    request_id,
+                    status: status.as_u16(),
+                    created: Some(response),
+                    error: None,
+                }
+            }
+            Err(e) => CreationResult {
+                request_id,
+                status: e.status().as_u16(),
+                created: None,
+                error: Some(e.api_error()),
+            },
+        });
+    }
+    c.wake_many(&woken).await;
+    Ok(Json(ExecutionsCreated { results }))
 }
 
 /// A NEAR transaction hash: base58 of 32 bytes.
@@ -412,12 +508,8 @@ async fn extend_lease(
     }
 }
 
-async fn complete(
-    State(c): State<Arc<Coordinator>>,
-    _worker: Worker,
-    ApiPath(id): ApiPath<u64>,
-    ApiJson(body): ApiJson<CompleteJob>,
-) -> Result<Json<JobCompleted>> {
+/// What `POST /jobs/{id}/complete` refuses before looking at the job.
+fn check_completion(body: &CompleteJob) -> Result<()> {
     match (body.success, body.error_category) {
         (false, None) => {
             return Err(Error::BadRequest(
@@ -454,6 +546,16 @@ async fn complete(
             "error is limited to 2048 bytes and output_summary to 4096".into(),
         ));
     }
+    Ok(())
+}
+
+async fn complete(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(body): ApiJson<CompleteJob>,
+) -> Result<Json<JobCompleted>> {
+    check_completion(&body)?;
     let outcome = c.store.complete(id, &body, now_ms()).await?;
     c.metrics.job_finished(body.success);
     if let Some(next) = outcome.next_job {
@@ -463,6 +565,80 @@ async fn complete(
         state: outcome.state,
         next_job: outcome.next_job,
     }))
+}
+
+/// Several held jobs' outcomes in one transaction, each answered as
+/// `POST /jobs/{id}/complete` would answer it: recorded once, from the
+/// current lease holder; a repeat by that holder gets the same answer;
+/// anything else 409 (404 for an unknown job, 400 for a completion that
+/// contradicts itself). A batch naming a job twice, empty, or above
+/// `MAX_COMPLETE_BATCH` is refused whole.
+async fn complete_batch(
+    State(c): State<Arc<Coordinator>>,
+    _worker: Worker,
+    ApiJson(body): ApiJson<CompleteJobs>,
+) -> Result<Json<JobsCompleted>> {
+    let completions = body.completions;
+    if !(1..=MAX_COMPLETE_BATCH).contains(&completions.len()) {
+        return Err(Error::BadRequest(format!(
+            "completions must hold between 1 and {MAX_COMPLETE_BATCH} jobs"
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = completions.iter().find(|c| !seen.insert(c.job_id)) {
+        return Err(Error::BadRequest(format!(
+            "job {} appears more than once in completions",
+            twice.job_id
+        )));
+    }
+    let refused: Vec<Option<Error>> = completions
+        .iter()
+        .map(|item| check_completion(&item.completion).err())
+        .collect();
+    let valid: Vec<(u64, &CompleteJob)> = completions
+        .iter()
+        .zip(&refused)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(item, _)| (item.job_id, &item.completion))
+        .collect();
+    let mut outcomes = if valid.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        c.store.complete_many(&valid, now_ms()).await?.into_iter()
+    };
+    let mut results = Vec::with_capacity(completions.len());
+    let mut woken = Vec::new();
+    for (item, refusal) in completions.iter().zip(refused) {
+        let outcome = match refusal {
+            Some(e) => Err(e),
+            None => outcomes
+                .next()
+                .unwrap_or_else(|| Err(Error::Internal("missing completion result".into()))),
+        };
+        results.push(match outcome {
+            Ok(outcome) => {
+                c.metrics.job_finished(item.completion.success);
+                woken.extend(outcome.next_job);
+                CompletionResult {
+                    job_id: item.job_id,
+                    status: StatusCode::OK.as_u16(),
+                    completed: Some(JobCompleted {
+                        state: outcome.state,
+                        next_job: outcome.next_job,
+                    }),
+                    error: None,
+                }
+            }
+            Err(e) => CompletionResult {
+                job_id: item.job_id,
+                status: e.status().as_u16(),
+                completed: None,
+                error: Some(e.api_error()),
+            },
+        });
+    }
+    c.wake_many(&woken).await;
+    Ok(Json(JobsCompleted { results }))
 }
 
 async fn upload_artifact(

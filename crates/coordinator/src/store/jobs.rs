@@ -8,6 +8,7 @@ use outlayer_types::coordinator::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::batch::{CompletionRow, RequestRow, first_status, outcome_state};
 use super::{Dialect, Store, job_type_list, trusted_sql};
 use crate::error::{Error, Result};
 
@@ -83,21 +84,17 @@ impl Store {
         artifact_cached: bool,
         now: i64,
     ) -> Result<CreatedRequest> {
-        let request_id = to_i64(request.context.request_id, "request_id")?;
-        let body = serde_json::to_string(request).map_err(|e| Error::Internal(e.to_string()))?;
-        let checksum = request.code_source.artifact_checksum();
-        let first = if request.code_source.needs_build() && !artifact_cached {
-            JobType::Compile
-        } else {
-            JobType::Execute
-        };
-        let status = match first {
-            JobType::Compile => RequestStatus::Compiling,
-            JobType::Execute => RequestStatus::Executing,
-        };
-        let sender = request.context.sender_id.as_str();
-        let payer = request.payer_account_id.as_str();
-        let source = super::requests::source_text(&request.code_source);
+        let (row, first) = RequestRow::new(request, artifact_cached)?;
+        let status = first_status(first);
+        let RequestRow {
+            request_id,
+            body,
+            checksum,
+            sender,
+            payer,
+            source,
+            ..
+        } = row;
         if self.dialect == Dialect::Postgres {
             // One statement, one round trip: the request and its first job,
             // or nothing when the request exists (then as below).
@@ -399,31 +396,17 @@ impl Store {
         done: &CompleteJob,
         now: i64,
     ) -> Result<CompleteOutcome> {
-        let id = to_i64(job_id, "job_id")?;
-        let state = if done.success {
-            JobState::Completed
-        } else {
-            JobState::Failed
-        };
-        let metrics = done
-            .metrics
-            .map(|m| serde_json::to_string(&m))
-            .transpose()
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        // The resolve transaction, when this job sent one: kept once known.
-        let resolved_at = done
-            .resolve_tx_hash
-            .as_ref()
-            .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now));
         match self.dialect {
+            // One statement either way: the batch's, with one row.
             Dialect::Postgres => {
-                self.complete_in_one_statement(id, state, done, metrics, resolved_at, now)
-                    .await
+                let mut results = self.complete_many(&[(job_id, done)], now).await?;
+                results
+                    .pop()
+                    .unwrap_or_else(|| Err(Error::Internal("no completion result".into())))
             }
             Dialect::Sqlite => {
-                self.complete_in_one_call(id, state, done, metrics, resolved_at, now)
-                    .await
+                let row = CompletionRow::new(to_i64(job_id, "job_id")?, done, now)?;
+                self.complete_in_one_call(&row, done, now).await
             }
         }
     }
@@ -432,7 +415,7 @@ impl Store {
     /// on one SQLite connection, in one call to its thread: its rows, from
     /// every statement. After a failure the transaction is rolled back, so
     /// the connection goes back to the pool clean.
-    async fn sqlite_script<'q>(
+    pub(super) async fn sqlite_script<'q>(
         &self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> Result<Vec<AnyRow>> {
@@ -454,14 +437,10 @@ impl Store {
     /// (`changes()`); the rows returned say what happened.
     async fn complete_in_one_call(
         &self,
-        id: i64,
-        state: JobState,
+        row: &CompletionRow<'_>,
         done: &CompleteJob,
-        metrics: Option<String>,
-        resolved_at: Option<i64>,
         now: i64,
     ) -> Result<CompleteOutcome> {
-        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let rows = self
             .sqlite_script(
                 sqlx::query(
@@ -492,25 +471,25 @@ impl Store {
                      ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id AS next_id; \
                      COMMIT;",
                 )
-                .bind(state.as_str())
-                .bind(done.error_category.map(|c| c.as_str()))
-                .bind(done.error.as_deref())
-                .bind(done.output_summary.as_deref())
-                .bind(metrics)
-                .bind(done.actual_cost.map(|c| c.0.to_string()))
+                .bind(row.state)
+                .bind(row.category)
+                .bind(row.error)
+                .bind(row.summary)
+                .bind(row.metrics.as_deref())
+                .bind(row.cost.as_deref())
                 .bind(now)
-                .bind(id)
-                .bind(&done.lease_token)
-                .bind(number(done.metrics.map(|m| m.instructions)))
-                .bind(number(done.metrics.map(|m| m.time_ms)))
-                .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
-                .bind(done.resolve_tx_hash.as_deref())
-                .bind(resolved_at),
+                .bind(row.job)
+                .bind(row.token)
+                .bind(row.instructions)
+                .bind(row.time_ms)
+                .bind(row.compile_ms)
+                .bind(row.tx)
+                .bind(row.tx_at),
             )
             .await?;
         // The job's row (three columns), then the execute job's (one).
         let Some(job) = rows.iter().find(|row| row.len() == 3) else {
-            return self.explain_refused_completion(id, done).await;
+            return self.explain_refused_completion(row.job, done).await;
         };
         let job = offer(job)?;
         let next = match rows.iter().find(|row| row.len() == 1) {
@@ -518,75 +497,7 @@ impl Store {
             None => None,
         };
         Ok(CompleteOutcome {
-            state,
-            next_job: next.map(|id| JobOffer {
-                job_id: id as u64,
-                job_type: JobType::Execute,
-                request_id: job.request_id,
-            }),
-        })
-    }
-
-    /// [`Self::complete`] on PostgreSQL: the job, the execute job a
-    /// compile hands over to and the request in one statement (one round
-    /// trip, one commit) instead of a transaction of four.
-    async fn complete_in_one_statement(
-        &self,
-        id: i64,
-        state: JobState,
-        done: &CompleteJob,
-        metrics: Option<String>,
-        resolved_at: Option<i64>,
-        now: i64,
-    ) -> Result<CompleteOutcome> {
-        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let row = sqlx::query(
-            "WITH done AS (UPDATE jobs SET state = $1, error_category = $2, error = $3, \
-             output_summary = $4, metrics = $5, actual_cost = $6, updated_at = $7, \
-             finished_at = $7, instructions = $10, time_ms = $11, \
-             compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
-                 WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
-                 AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
-             WHERE id = $8 AND state = 'claimed' AND lease_token = $9 AND lease_expires_at > $7 \
-             RETURNING id, job_type, request_id), \
-             next AS (INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
-             updated_at) SELECT request_id, 'execute', 'pending', $7, $7, $7 FROM done \
-             WHERE done.job_type = 'compile' AND $1 = 'completed' \
-             ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id), \
-             req AS (UPDATE requests SET \
-             status = CASE WHEN $1 <> 'completed' THEN 'failed' \
-                 WHEN done.job_type = 'compile' THEN 'executing' ELSE 'completed' END, \
-             error_category = CASE WHEN $1 = 'completed' THEN NULL ELSE $2 END, \
-             error = CASE WHEN $1 = 'completed' THEN NULL ELSE $3 END, updated_at = $7, \
-             resolve_tx_hash = COALESCE($13, resolve_tx_hash), \
-             resolve_submitted_at = COALESCE($14, resolve_submitted_at) \
-             FROM done WHERE requests.request_id = done.request_id RETURNING 1) \
-             SELECT done.id, done.job_type, done.request_id, (SELECT id FROM next) AS next_id, \
-             (SELECT COUNT(*) FROM req) AS requests FROM done",
-        )
-        .bind(state.as_str())
-        .bind(done.error_category.map(|c| c.as_str()))
-        .bind(done.error.as_deref())
-        .bind(done.output_summary.as_deref())
-        .bind(metrics)
-        .bind(done.actual_cost.map(|c| c.0.to_string()))
-        .bind(now)
-        .bind(id)
-        .bind(&done.lease_token)
-        .bind(number(done.metrics.map(|m| m.instructions)))
-        .bind(number(done.metrics.map(|m| m.time_ms)))
-        .bind(number(done.metrics.and_then(|m| m.compile_time_ms)))
-        .bind(done.resolve_tx_hash.as_deref())
-        .bind(resolved_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return self.explain_refused_completion(id, done).await;
-        };
-        let job = offer(&row)?;
-        let next: Option<i64> = row.try_get("next_id")?;
-        Ok(CompleteOutcome {
-            state,
+            state: outcome_state(done),
             next_job: next.map(|id| JobOffer {
                 job_id: id as u64,
                 job_type: JobType::Execute,
@@ -597,7 +508,7 @@ impl Store {
 
     /// Why a completion was refused; a repeat of an already recorded
     /// completion by the same lease holder (a retried request) succeeds.
-    async fn explain_refused_completion(
+    pub(super) async fn explain_refused_completion(
         &self,
         id: i64,
         done: &CompleteJob,

@@ -6,6 +6,7 @@
 //! Times are milliseconds since the Unix epoch from the coordinator's clock,
 //! passed in as parameters, so both engines compare the same numbers.
 
+mod batch;
 mod jobs;
 mod listing;
 mod meta;
