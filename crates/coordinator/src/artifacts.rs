@@ -7,14 +7,17 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::store::{Store, now_ms};
+use crate::store::Store;
 
 pub struct ArtifactCache {
     dir: PathBuf,
     max_bytes: u64,
     store: Store,
+    /// Stamps stores and reads, for least-recently-used eviction.
+    clock: Clock,
 }
 
 /// Checksums are SHA-256 hex digests; anything else is refused before it can
@@ -37,12 +40,13 @@ fn check(checksum: &str) -> Result<()> {
 }
 
 impl ArtifactCache {
-    pub async fn open(dir: PathBuf, max_bytes: u64, store: Store) -> Result<Self> {
+    pub async fn open(dir: PathBuf, max_bytes: u64, store: Store, clock: Clock) -> Result<Self> {
         tokio::fs::create_dir_all(&dir).await?;
         Ok(Self {
             dir,
             max_bytes,
             store,
+            clock,
         })
     }
 
@@ -91,7 +95,7 @@ impl ArtifactCache {
         tokio::fs::write(&temp, bytes).await?;
         tokio::fs::rename(&temp, &path).await?;
         self.store
-            .put_artifact(checksum, &content, bytes.len() as u64, now_ms())
+            .put_artifact(checksum, &content, bytes.len() as u64, self.clock.now_ms())
             .await?;
         self.evict(checksum).await?;
         Ok(content)
@@ -124,7 +128,9 @@ impl ArtifactCache {
                 "artifact {checksum} was corrupt and has been discarded; rebuild it"
             )));
         }
-        self.store.touch_artifact(checksum, now_ms()).await?;
+        self.store
+            .touch_artifact(checksum, self.clock.now_ms())
+            .await?;
         Ok(bytes)
     }
 

@@ -5,22 +5,31 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 pub struct TtlCache<K, V> {
-    entries: Mutex<HashMap<K, (V, Instant)>>,
+    /// Each value with the monotonic time it was stored.
+    entries: Mutex<HashMap<K, (V, i64)>>,
     ttl: Duration,
     capacity: usize,
+    clock: Clock,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// A zero `ttl` turns the cache off (every lookup misses).
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    pub fn new(ttl: Duration, capacity: usize, clock: Clock) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
             ttl,
             capacity,
+            clock,
         }
+    }
+
+    fn fresh(&self, at: i64, now: i64) -> bool {
+        now.saturating_sub(at) < self.ttl.as_millis() as i64
     }
 
     /// The value stored for `key` less than the TTL ago.
@@ -28,9 +37,10 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         if self.ttl.is_zero() {
             return None;
         }
+        let now = self.clock.monotonic_ms();
         let mut entries = self.entries.lock().expect("cache lock");
         match entries.get(key) {
-            Some((value, at)) if at.elapsed() < self.ttl => Some(value.clone()),
+            Some((value, at)) if self.fresh(*at, now) => Some(value.clone()),
             Some(_) => {
                 entries.remove(key);
                 None
@@ -44,15 +54,20 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         if self.ttl.is_zero() {
             return;
         }
+        let now = self.clock.monotonic_ms();
         let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
+        self.make_room(&mut entries, &key, now);
+        entries.insert(key, (value, now));
+    }
+
+    /// When full, drops expired entries, then all.
+    fn make_room(&self, entries: &mut HashMap<K, (V, i64)>, key: &K, now: i64) {
+        if entries.len() >= self.capacity && !entries.contains_key(key) {
+            entries.retain(|_, (_, at)| self.fresh(*at, now));
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
-        entries.insert(key, (value, Instant::now()));
     }
 
     /// Remembers `value` unless a fresh entry for `key` exists; true when
@@ -61,21 +76,16 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         if self.ttl.is_zero() {
             return true;
         }
+        let now = self.clock.monotonic_ms();
         let mut entries = self.entries.lock().expect("cache lock");
         if entries
             .get(&key)
-            .is_some_and(|(_, at)| at.elapsed() < self.ttl)
+            .is_some_and(|(_, at)| self.fresh(*at, now))
         {
             return false;
         }
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (value, Instant::now()));
+        self.make_room(&mut entries, &key, now);
+        entries.insert(key, (value, now));
         true
     }
 
@@ -109,10 +119,12 @@ mod tests {
 
     #[test]
     fn entries_expire_and_the_size_is_bounded() {
-        let cache = TtlCache::new(Duration::from_millis(50), 3);
+        let clock = Clock::manual(0);
+        let cache = TtlCache::new(Duration::from_millis(50), 3, clock.clone());
         cache.insert("a", 1);
+        clock.advance(Duration::from_millis(49));
         assert_eq!(cache.get(&"a"), Some(1));
-        std::thread::sleep(Duration::from_millis(60));
+        clock.advance(Duration::from_millis(1));
         assert_eq!(cache.get(&"a"), None, "expired");
         for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
             cache.insert(key, i);
@@ -125,13 +137,13 @@ mod tests {
         assert!(cache.insert_if_absent("e", 5));
         assert!(!cache.insert_if_absent("e", 6), "held");
         assert_eq!(cache.get(&"e"), Some(5));
-        std::thread::sleep(Duration::from_millis(60));
+        clock.advance(Duration::from_millis(50));
         assert!(cache.insert_if_absent("e", 7), "expired");
     }
 
     #[test]
     fn zero_ttl_is_off() {
-        let cache = TtlCache::new(Duration::ZERO, 3);
+        let cache = TtlCache::new(Duration::ZERO, 3, Clock::system());
         cache.insert("a", 1);
         assert_eq!(cache.get(&"a"), None);
         assert!(cache.is_empty());

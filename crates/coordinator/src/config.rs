@@ -86,6 +86,10 @@ pub struct Config {
     /// by `outlayer coordinator token revoke` stops working within this.
     #[arg(long, env = "COORDINATOR_TOKEN_CACHE_MS", default_value_t = 5_000)]
     pub token_cache_ms: u64,
+    /// The clock leases, pins, caches and rate limits run on: the system's,
+    /// or a manual one in tests (`Clock::manual`).
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
     /// The contract's caps (its `get_max_limits`, as JSON): `/executions`
     /// refuses what the contract would refuse. Set it when the contract's
     /// owner changed them.

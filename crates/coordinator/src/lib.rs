@@ -18,6 +18,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod bench;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod error;
 mod http;

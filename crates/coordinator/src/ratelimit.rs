@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::Instant;
 
 use axum::http::HeaderMap;
+
+use crate::clock::Clock;
 
 /// Requests per second and burst; a non-positive rate turns the limit off.
 #[derive(Clone, Copy, Debug)]
@@ -25,7 +26,16 @@ pub enum BucketKey {
 
 struct Bucket {
     tokens: f64,
-    last: Instant,
+    /// Monotonic milliseconds of the last refill.
+    last: i64,
+}
+
+impl Bucket {
+    /// Tokens after refilling at `rate` until `now`.
+    fn tokens_at(&self, now: i64, rate: Rate) -> f64 {
+        let seconds = now.saturating_sub(self.last).max(0) as f64 / 1_000.0;
+        (self.tokens + seconds * rate.per_second).min(rate.burst)
+    }
 }
 
 pub struct RateLimiter {
@@ -33,18 +43,20 @@ pub struct RateLimiter {
     keyed: Rate,
     trusted_proxies: Vec<IpAddr>,
     buckets: Mutex<HashMap<BucketKey, Bucket>>,
+    clock: Clock,
 }
 
 /// Buckets kept before idle (full) ones are dropped.
 const MAX_BUCKETS: usize = 100_000;
 
 impl RateLimiter {
-    pub fn new(anonymous: Rate, keyed: Rate, trusted_proxies: Vec<IpAddr>) -> Self {
+    pub fn new(anonymous: Rate, keyed: Rate, trusted_proxies: Vec<IpAddr>, clock: Clock) -> Self {
         Self {
             anonymous,
             keyed,
             trusted_proxies,
             buckets: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -74,12 +86,12 @@ impl RateLimiter {
         if rate.per_second <= 0.0 {
             return Ok(());
         }
+        let now = self.clock.monotonic_ms();
         let buckets = self.buckets.lock().expect("rate limit lock");
         let Some(bucket) = buckets.get(key) else {
             return Ok(());
         };
-        let refill = bucket.last.elapsed().as_secs_f64() * rate.per_second;
-        let tokens = (bucket.tokens + refill).min(rate.burst);
+        let tokens = bucket.tokens_at(now, rate);
         if tokens >= 1.0 {
             Ok(())
         } else {
@@ -100,19 +112,16 @@ impl RateLimiter {
         if rate.per_second <= 0.0 {
             return Ok(());
         }
-        let now = Instant::now();
+        let now = self.clock.monotonic_ms();
         let mut buckets = self.buckets.lock().expect("rate limit lock");
         if buckets.len() >= MAX_BUCKETS {
-            buckets.retain(|_, b| {
-                (b.tokens + now.duration_since(b.last).as_secs_f64() * rate.per_second) < rate.burst
-            });
+            buckets.retain(|_, b| b.tokens_at(now, rate) < rate.burst);
         }
         let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: rate.burst,
             last: now,
         });
-        let refill = now.duration_since(bucket.last).as_secs_f64() * rate.per_second;
-        bucket.tokens = (bucket.tokens + refill).min(rate.burst);
+        bucket.tokens = bucket.tokens_at(now, rate);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -129,6 +138,10 @@ mod tests {
     use super::*;
 
     fn limiter(trusted: Vec<IpAddr>) -> RateLimiter {
+        limiter_on(trusted, Clock::system())
+    }
+
+    fn limiter_on(trusted: Vec<IpAddr>, clock: Clock) -> RateLimiter {
         RateLimiter::new(
             Rate {
                 per_second: 5.0,
@@ -139,7 +152,31 @@ mod tests {
                 burst: 40.0,
             },
             trusted,
+            clock,
         )
+    }
+
+    #[test]
+    fn an_empty_bucket_refills_at_its_rate() {
+        let clock = Clock::manual(0);
+        let limiter = limiter_on(vec![], clock.clone());
+        let key = || BucketKey::Addr("10.0.0.1".parse().unwrap());
+        for _ in 0..10 {
+            assert!(limiter.check(key()).is_ok());
+        }
+        assert_eq!(limiter.check(key()), Err(1));
+        // 5 per second: one token 200 ms later, not before.
+        clock.advance(std::time::Duration::from_millis(199));
+        assert_eq!(limiter.peek(&key()), Err(1));
+        clock.advance(std::time::Duration::from_millis(1));
+        assert_eq!(limiter.check(key()), Ok(()));
+        assert_eq!(limiter.check(key()), Err(1));
+        // A long pause fills the bucket to its burst, no further.
+        clock.advance(std::time::Duration::from_secs(60));
+        for _ in 0..10 {
+            assert!(limiter.check(key()).is_ok());
+        }
+        assert_eq!(limiter.check(key()), Err(1));
     }
 
     #[test]

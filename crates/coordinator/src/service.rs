@@ -20,7 +20,7 @@ use crate::keystore::KeystoreProxy;
 use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::ratelimit::{Rate, RateLimiter};
-use crate::store::{Store, now_ms};
+use crate::store::Store;
 
 /// How long a job offered to one poll is not offered to another: time
 /// enough for the poller to claim it. An offer not claimed by then (the
@@ -51,7 +51,7 @@ impl Coordinator {
         tokio::fs::create_dir_all(&config.data_dir).await?;
         let store = Store::connect(&config.store_url())
             .await?
-            .with_lookup_cache(Duration::from_millis(config.token_cache_ms));
+            .with_lookup_cache(Duration::from_millis(config.token_cache_ms), &config.clock);
         let queue = match &config.redis_url {
             Some(url) => Queue::redis(url, &config.redis_prefix).await?,
             None => Queue::memory(),
@@ -60,6 +60,7 @@ impl Coordinator {
             config.artifact_dir(),
             config.artifact_cache_bytes,
             store.clone(),
+            config.clock.clone(),
         )
         .await?;
         let limiter = RateLimiter::new(
@@ -72,12 +73,17 @@ impl Coordinator {
                 burst: config.keyed_burst,
             },
             config.trusted_proxies.clone(),
+            config.clock.clone(),
         );
         let keystore = config
             .keystore_url
             .as_deref()
             .map(|url| KeystoreProxy::new(url, config.keystore_token.clone()));
-        let pins = crate::pins::Pins::new(Duration::from_millis(config.pin_ttl_ms));
+        let pins = crate::pins::Pins::new(
+            Duration::from_millis(config.pin_ttl_ms),
+            config.clock.clone(),
+        );
+        let offered = TtlCache::new(OFFER_HOLD, 4_096, config.clock.clone());
         Ok(Arc::new(Self {
             config,
             store,
@@ -87,7 +93,7 @@ impl Coordinator {
             metrics: Metrics::default(),
             keystore,
             pins,
-            offered: TtlCache::new(OFFER_HOLD, 4_096),
+            offered,
             stopping: AtomicBool::new(false),
         }))
     }
@@ -105,6 +111,11 @@ impl Coordinator {
     pub fn hold_offer(&self, job_id: u64) -> bool {
         // Check and insert under one lock, so two polls cannot both win.
         self.offered.insert_if_absent(job_id, ())
+    }
+
+    /// Now, in milliseconds since the Unix epoch, on the configured clock.
+    pub fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
     }
 
     pub fn stopping(&self) -> bool {
@@ -129,7 +140,7 @@ impl Coordinator {
     /// One reconciler pass: expire leases, then re-send wake-ups for jobs
     /// that stayed pending too long (their wake-up may have been lost).
     pub async fn reconcile(&self) -> Result<()> {
-        let now = now_ms();
+        let now = self.now_ms();
         let reaped = self
             .store
             .reap_expired(self.config.max_attempts, now)
@@ -179,7 +190,7 @@ impl Coordinator {
                 JobState::Failed => stats.jobs.failed = n,
             }
         }
-        let since = now_ms() - self.config.worker_timeout_ms as i64;
+        let since = self.now_ms() - self.config.worker_timeout_ms as i64;
         stats.workers_active = self
             .store
             .list_workers(since)
@@ -234,7 +245,7 @@ impl Coordinator {
                 },
             },
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let since = now - self.config.worker_timeout_ms as i64;
         let workers = match self.store.list_workers(since).await {
             Ok(list) => {

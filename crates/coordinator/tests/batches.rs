@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, StatusCode};
-use common::{Backend, Harness, eventually, github_request, send, wasm_request};
+use common::{
+    Backend, Harness, RECONCILE_BY_HAND_MS, eventually, github_request, manual_clock, send,
+    wasm_request,
+};
 use outlayer_types::coordinator::*;
 use serde_json::json;
 
@@ -279,9 +282,11 @@ async fn complete_batch_answers_each(backend: Backend) {
 /// A completion whose lease ran out is refused in a batch as it is alone,
 /// while the rest of its batch is recorded.
 async fn complete_batch_after_expiry(backend: Backend) {
+    let clock = manual_clock();
     let harness = Harness::start(backend, |c| {
         c.lease_ms = 200;
-        c.reconcile_ms = 50;
+        c.reconcile_ms = RECONCILE_BY_HAND_MS;
+        c.clock = clock.clone();
     })
     .await;
     let client = &harness.client;
@@ -291,22 +296,14 @@ async fn complete_batch_after_expiry(backend: Backend) {
         .await
         .unwrap()
         .remove(0);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(200));
+    harness.reconcile().await;
     client.create_execution(&wasm_request(2)).await.unwrap();
-    // The expired job is pending again (the reaper may take a moment); a
-    // new claim takes it and the other one.
-    let mut fresh = Vec::new();
-    for _ in 0..50 {
-        fresh.extend(
-            client
-                .claim_batch("quick", &JobType::ALL, 2, 100)
-                .await
-                .unwrap(),
-        );
-        if fresh.len() == 2 {
-            break;
-        }
-    }
+    // The expired job is pending again; a new claim takes it and the other.
+    let fresh = client
+        .claim_batch("quick", &JobType::ALL, 2, 0)
+        .await
+        .unwrap();
     assert_eq!(fresh.len(), 2);
     let again = fresh.iter().find(|job| job.job_id == late.job_id).unwrap();
     let other = fresh.iter().find(|job| job.job_id != late.job_id).unwrap();

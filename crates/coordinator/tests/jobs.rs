@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Backend, Harness, eventually, github_request, wasm_request};
+use common::{
+    Backend, Harness, RECONCILE_BY_HAND_MS, eventually, github_request, manual_clock, wasm_request,
+};
 use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::coordinator::*;
 
@@ -417,10 +419,12 @@ async fn claim_batch_waits_and_checks(backend: Backend) {
 }
 
 async fn lease_expiry(backend: Backend) {
+    let clock = manual_clock();
     let harness = Harness::start(backend, |c| {
         c.lease_ms = 300;
-        c.reconcile_ms = 50;
+        c.reconcile_ms = RECONCILE_BY_HAND_MS;
         c.max_attempts = 2;
+        c.clock = clock.clone();
     })
     .await;
     let client = &harness.client;
@@ -429,17 +433,15 @@ async fn lease_expiry(backend: Backend) {
     // A worker claims and vanishes.
     let first = client.claim("gone", None, &all).await.unwrap();
     assert_eq!(first.attempt, 1);
-    // Once the lease runs out the job is pending again and another worker gets it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let second = loop {
-        match client.claim("alive", None, &all).await {
-            Ok(claimed) => break claimed,
-            Err(e) if e.is_not_found() && std::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(e) => panic!("the job never became claimable again: {e}"),
-        }
-    };
+    // A millisecond before its lease runs out the job is still the first
+    // worker's; at its end it is pending again and another worker gets it.
+    clock.advance(Duration::from_millis(299));
+    harness.reconcile().await;
+    let early = client.claim("alive", None, &all).await.unwrap_err();
+    assert!(early.is_not_found(), "{early}");
+    clock.advance(Duration::from_millis(1));
+    harness.reconcile().await;
+    let second = client.claim("alive", None, &all).await.unwrap();
     assert_eq!((second.job_id, second.attempt), (first.job_id, 2));
     // The vanished worker can neither extend nor complete any more.
     let stale = CompleteJob {
@@ -461,13 +463,16 @@ async fn lease_expiry(backend: Backend) {
         client.extend_lease(first.job_id, &first.lease_token).await,
         Err(e) if e.is_conflict()
     ));
-    // The live worker keeps its lease alive past the original expiry by heartbeats.
+    // The live worker keeps its lease alive past the original expiry by
+    // heartbeats: each moves the expiry a whole lease ahead.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        client
+        clock.advance(Duration::from_millis(299));
+        harness.reconcile().await;
+        let extended = client
             .extend_lease(second.job_id, &second.lease_token)
             .await
             .unwrap();
+        assert_eq!(extended.lease_expires_at_ms, clock.now_ms() as u64 + 300);
     }
     let done = CompleteJob {
         lease_token: second.lease_token.clone(),
@@ -499,23 +504,12 @@ async fn lease_expiry(backend: Backend) {
     client.create_execution(&wasm_request(2)).await.unwrap();
     let a = client.claim("gone", None, &all).await.unwrap();
     assert_eq!(a.request_id, 2);
-    let last = std::sync::Mutex::new(None);
-    eventually(Duration::from_secs(10), "the second attempt", || async {
-        match client.claim("gone-too", None, &all).await {
-            Ok(job) => {
-                *last.lock().unwrap() = Some(job);
-                true
-            }
-            Err(_) => false,
-        }
-    })
-    .await;
-    let last = last.into_inner().unwrap().unwrap();
-    eventually(Duration::from_secs(10), "the job to fail", || async {
-        let page = client.jobs("request_id=2").await.unwrap();
-        page.jobs[0].state == JobState::Failed
-    })
-    .await;
+    clock.advance(Duration::from_millis(300));
+    harness.reconcile().await;
+    let last = client.claim("gone-too", None, &all).await.unwrap();
+    assert_eq!((last.job_id, last.attempt), (a.job_id, 2));
+    clock.advance(Duration::from_millis(300));
+    harness.reconcile().await;
     let job = &client.jobs("request_id=2").await.unwrap().jobs[0];
     assert_eq!(job.error_category, Some(ErrorCategory::Infrastructure));
     assert!(
@@ -753,7 +747,12 @@ async fn compile_then_execute(backend: Backend) {
 /// a request for it whose pinned build is cached needs no compile job; once
 /// the pin is stale, the branch is looked up again (it may have moved).
 async fn branch_pins(backend: Backend) {
-    let harness = Harness::start(backend, |c| c.pin_ttl_ms = 400).await;
+    let clock = manual_clock();
+    let harness = Harness::start(backend, |c| {
+        c.pin_ttl_ms = 400;
+        c.clock = clock.clone();
+    })
+    .await;
     let client = &harness.client;
     let main = github_request(1, "main").code_source;
     let key = main.artifact_checksum();
@@ -776,7 +775,9 @@ async fn branch_pins(backend: Backend) {
         .unwrap();
     assert_eq!(created.first_job, JobType::Execute, "pinned and cached");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    clock.advance(Duration::from_millis(399));
+    assert_eq!(client.pin(&key).await.unwrap(), Some(commit.clone()));
+    clock.advance(Duration::from_millis(1));
     assert_eq!(client.pin(&key).await.unwrap(), None);
     let created = client
         .create_execution(&github_request(2, "main"))

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use common::{Backend, Harness, send, wasm_request};
+use common::{Backend, Harness, manual_clock, send, wasm_request};
 
 async fn rate_limits(backend: Backend) {
     let harness = Harness::start(backend, |c| {
@@ -88,10 +88,12 @@ async fn rate_limits(backend: Backend) {
 /// remembered, and one revoked by another process (the token CLI) stops
 /// working within --token-cache-ms.
 async fn unknown_tokens_are_limited_first(backend: Backend) {
+    let clock = manual_clock();
     let harness = Harness::start(backend, |c| {
         c.anon_rps = 0.5;
         c.anon_burst = 3.0;
         c.token_cache_ms = 3_000;
+        c.clock = clock.clone();
     })
     .await;
     let url = format!("{}/jobs/poll", harness.url());
@@ -134,8 +136,8 @@ async fn unknown_tokens_are_limited_first(backend: Backend) {
     );
     // Once the address has room again, a live token is looked up once and
     // then remembered: it keeps working while made-up tokens empty the
-    // address's bucket again.
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    // address's bucket again. At 0.5 per second, one token takes 2 s.
+    clock.advance(std::time::Duration::from_millis(2_000));
     let client = harness.client.clone().with_retries(0);
     let poll = |client: &outlayer_coordinator_client::CoordinatorClient| {
         let client = client.clone();
@@ -164,8 +166,8 @@ async fn unknown_tokens_are_limited_first(backend: Backend) {
     // the other nine were refused unlooked; the live token was remembered.
     assert_eq!(lookups(), 5);
     // Revoked by another process (a second connection to the store, as
-    // the token CLI has): refused here once the 3 s it is remembered for
-    // are over.
+    // the token CLI has): still taken for the 3 s it is remembered for,
+    // refused once they are over.
     let other = outlayer_coordinator::store::Store::connect(&harness.config.store_url())
         .await
         .unwrap();
@@ -175,7 +177,9 @@ async fn unknown_tokens_are_limited_first(backend: Backend) {
             .unwrap()
     );
     other.close().await;
-    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    clock.advance(std::time::Duration::from_millis(2_999));
+    assert_eq!(poll(&client).await.unwrap(), None);
+    clock.advance(std::time::Duration::from_millis(1));
     let refused = poll(&client).await.unwrap_err();
     assert!(refused.is_unauthorized(), "{refused}");
     harness.stop().await;

@@ -9,9 +9,11 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, StatusCode};
-use common::{Backend, Harness, T, account, eventually, github_request, send, wasm_request};
+use common::{
+    Backend, Harness, RECONCILE_BY_HAND_MS, account, github_request, manual_clock, send,
+    wasm_request,
+};
 use outlayer_coordinator::spawn;
-use outlayer_coordinator::store::now_ms;
 use outlayer_coordinator_client::CoordinatorClient;
 use outlayer_types::coordinator::*;
 use outlayer_types::{BuildTarget, CodeSource, ExecutionRequest, ResourceMetrics, U128};
@@ -102,7 +104,8 @@ fn worker<'a>(workers: &'a [WorkerInfo], id: &str) -> &'a WorkerInfo {
 }
 
 async fn job_times(backend: Backend) {
-    let harness = Harness::start(backend, |_| {}).await;
+    let clock = manual_clock();
+    let harness = Harness::start(backend, |c| c.clock = clock.clone()).await;
     let (client, anon) = (&harness.client, &harness.anon);
     heartbeat(client, "w1").await;
     heartbeat(client, "w2").await;
@@ -131,14 +134,14 @@ async fn job_times(backend: Backend) {
 
     // A second job held at once: the most recent claim is the current one.
     client.create_execution(&wasm_request(2)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance(Duration::from_millis(5));
     let second = claim(&harness, "w1", 2, JobType::Execute).await;
     assert_eq!(
         worker(&anon.workers().await.unwrap(), "w1").current_job,
         Some(2)
     );
 
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance(Duration::from_millis(5));
     client
         .complete(
             claimed.job_id,
@@ -149,7 +152,7 @@ async fn job_times(backend: Backend) {
     let job = &anon.jobs_for_request(1).await.unwrap()[0];
     assert_eq!(job.claimed_at_ms, Some(claimed_at));
     assert_eq!(job.finished_at_ms, Some(job.updated_at_ms));
-    assert!(job.finished_at_ms.unwrap() > claimed_at);
+    assert_eq!(job.finished_at_ms, Some(claimed_at + 10));
     client
         .complete(
             second.job_id,
@@ -219,10 +222,12 @@ async fn worker_counts(backend: Backend) {
 /// A lease that runs out on the last attempt fails the job: finished then,
 /// counted against the worker that let it lapse.
 async fn expired_lease_is_finished(backend: Backend) {
+    let clock = manual_clock();
     let harness = Harness::start(backend, |c| {
         c.lease_ms = 100;
         c.max_attempts = 1;
-        c.reconcile_ms = 20;
+        c.reconcile_ms = RECONCILE_BY_HAND_MS;
+        c.clock = clock.clone();
     })
     .await;
     heartbeat(&harness.client, "w1").await;
@@ -232,14 +237,21 @@ async fn expired_lease_is_finished(backend: Backend) {
         .await
         .unwrap();
     let claimed = claim(&harness, "w1", 1, JobType::Execute).await;
-    eventually(T, "the lease to expire", || async {
-        harness.anon.jobs_for_request(1).await.unwrap()[0].state == JobState::Failed
-    })
-    .await;
+    clock.advance(Duration::from_millis(99));
+    harness.reconcile().await;
     let job = &harness.anon.jobs_for_request(1).await.unwrap()[0];
+    assert_eq!(job.state, JobState::Claimed);
+    clock.advance(Duration::from_millis(1));
+    harness.reconcile().await;
+    let job = &harness.anon.jobs_for_request(1).await.unwrap()[0];
+    assert_eq!(
+        job.state,
+        JobState::Failed,
+        "the last attempt's lease ran out"
+    );
     assert_eq!(job.job_id, claimed.job_id);
     assert_eq!(job.finished_at_ms, Some(job.updated_at_ms));
-    assert!(job.finished_at_ms >= job.claimed_at_ms.map(|t| t + 100));
+    assert_eq!(job.finished_at_ms, job.claimed_at_ms.map(|t| t + 100));
     let w1 = harness.anon.workers().await.unwrap();
     let w1 = worker(&w1, "w1");
     assert_eq!(
@@ -772,7 +784,8 @@ async fn backfill_on_open(backend: Backend) {
 /// The end of a request: the worker reports its resolve transaction with
 /// the completion, a monitor the contract's settlement.
 async fn resolve_and_settlement(backend: Backend) {
-    let harness = Harness::start(backend, |_| {}).await;
+    let clock = manual_clock();
+    let harness = Harness::start(backend, |c| c.clock = clock.clone()).await;
     let (client, anon) = (&harness.client, &harness.anon);
     const TX: &str = "9aHs2b6oV7uCEHKW4QvrB1iiTVnBb3XdDQU3N3tK6ZT2";
     client.create_execution(&wasm_request(1)).await.unwrap();
@@ -843,16 +856,15 @@ async fn resolve_and_settlement(backend: Backend) {
         charged: U128(7_000),
         refunded: U128(3_000),
     };
-    let before = now_ms() as u64;
+    clock.advance(Duration::from_millis(7));
     client.settled(1, &settled).await.unwrap();
-    let after = now_ms() as u64;
     let first = anon.request(1).await.unwrap().unwrap().request;
     let at = first
         .settled_at_ms
         .expect("the settlement time is recorded");
-    assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
-    assert!(at >= first.created_at_ms);
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(at, clock.now_ms() as u64);
+    assert!(at >= first.created_at_ms + 7);
+    clock.advance(Duration::from_millis(5));
     client.settled(1, &settled).await.unwrap();
     let detail = anon.request(1).await.unwrap().unwrap();
     assert_eq!(

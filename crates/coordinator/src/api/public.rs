@@ -18,7 +18,7 @@ use super::extract::{ApiPath, ApiQuery};
 use crate::error::{Error, Result};
 use crate::metrics::{gauge, sample};
 use crate::service::Coordinator;
-use crate::store::{JobFilter, RequestFilter, now_ms};
+use crate::store::{JobFilter, RequestFilter};
 
 pub(super) fn router() -> Router<Arc<Coordinator>> {
     Router::new()
@@ -209,7 +209,7 @@ async fn request_detail(
 }
 
 async fn workers(State(c): State<Arc<Coordinator>>) -> Result<Json<Vec<WorkerInfo>>> {
-    let since = now_ms() - c.config.worker_timeout_ms as i64;
+    let since = c.now_ms() - c.config.worker_timeout_ms as i64;
     Ok(Json(c.store.list_workers(since).await?))
 }
 
@@ -247,7 +247,7 @@ async fn metrics(State(c): State<Arc<Coordinator>>) -> Result<Response> {
             n,
         );
     }
-    let since = now_ms() - c.config.worker_timeout_ms as i64;
+    let since = c.now_ms() - c.config.worker_timeout_ms as i64;
     let active = c
         .store
         .list_workers(since)

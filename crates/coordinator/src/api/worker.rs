@@ -18,7 +18,7 @@ use super::extract::{ApiBytes, ApiJson, ApiPath};
 use crate::auth::random_hex;
 use crate::error::{Error, Result};
 use crate::service::Coordinator;
-use crate::store::{ClaimedRow, CreatedRequest, now_ms};
+use crate::store::{ClaimedRow, CreatedRequest};
 use outlayer_coordinator_client::wire::{ClaimJobs, ClaimedJobs, MAX_CLAIM_BATCH};
 
 pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
@@ -177,7 +177,7 @@ async fn create_execution(
     let request = strict_create_execution(body)?.request;
     check_request(&request, &c.config.contract_max_limits.0)?;
     let cached = artifact_cached(&c, &request).await?;
-    let created = c.store.create_request(&request, cached, now_ms()).await?;
+    let created = c.store.create_request(&request, cached, c.now_ms()).await?;
     if created.created {
         c.metrics.request_created();
         c.wake(created.first_job).await;
@@ -249,7 +249,7 @@ async fn create_executions(
             Err(e) => refused.push(Some(e)),
         }
     }
-    let mut outcomes = c.store.create_many(&valid, now_ms()).await?.into_iter();
+    let mut outcomes = c.store.create_many(&valid, c.now_ms()).await?.into_iter();
     let mut results = Vec::with_capacity(requests.len());
     let mut woken = Vec::new();
     for (request, refusal) in requests.iter().zip(refused) {
@@ -306,7 +306,7 @@ async fn settled(
     ApiPath(id): ApiPath<u64>,
     ApiJson(body): ApiJson<ExecutionSettled>,
 ) -> Result<Json<serde_json::Value>> {
-    if c.store.settle(id, &body, now_ms()).await? {
+    if c.store.settle(id, &body, c.now_ms()).await? {
         Ok(Json(json!({ "ok": true })))
     } else {
         Err(Error::NotFound(format!("request {id} not found")))
@@ -400,7 +400,7 @@ async fn claim(
             &body.worker_id,
             &lease_secret()?,
             c.config.lease_ms,
-            now_ms(),
+            c.now_ms(),
         )
         .await?;
     let Some(row) = claimed.into_iter().next() else {
@@ -448,7 +448,7 @@ async fn claim_batch(
                 &body.worker_id,
                 &lease_secret()?,
                 c.config.lease_ms,
-                now_ms(),
+                c.now_ms(),
             )
             .await?;
         if !claimed.is_empty() {
@@ -496,7 +496,7 @@ async fn extend_lease(
 ) -> Result<Json<LeaseExtended>> {
     let extended = c
         .store
-        .extend_lease(id, &body.lease_token, c.config.lease_ms, now_ms())
+        .extend_lease(id, &body.lease_token, c.config.lease_ms, c.now_ms())
         .await?;
     match extended {
         Some(lease_expires_at_ms) => Ok(Json(LeaseExtended {
@@ -556,7 +556,7 @@ async fn complete(
     ApiJson(body): ApiJson<CompleteJob>,
 ) -> Result<Json<JobCompleted>> {
     check_completion(&body)?;
-    let outcome = c.store.complete(id, &body, now_ms()).await?;
+    let outcome = c.store.complete(id, &body, c.now_ms()).await?;
     c.metrics.job_finished(body.success);
     if let Some(next) = outcome.next_job {
         c.wake(next).await;
@@ -604,7 +604,7 @@ async fn complete_batch(
     let mut outcomes = if valid.is_empty() {
         Vec::new().into_iter()
     } else {
-        c.store.complete_many(&valid, now_ms()).await?.into_iter()
+        c.store.complete_many(&valid, c.now_ms()).await?.into_iter()
     };
     let mut results = Vec::with_capacity(completions.len());
     let mut woken = Vec::new();
@@ -692,7 +692,7 @@ async fn acquire_lock(
     let owner_token = random_hex(16)?;
     match c
         .store
-        .acquire_lock(&body.key, &owner_token, body.ttl_ms, now_ms())
+        .acquire_lock(&body.key, &owner_token, body.ttl_ms, c.now_ms())
         .await?
     {
         Some(expires) => Ok(Json(LockGrant {
@@ -736,7 +736,7 @@ async fn worker_heartbeat(
             body.status,
             &body.capabilities,
             body.version.as_deref(),
-            now_ms(),
+            c.now_ms(),
         )
         .await?;
     Ok(Json(json!({ "ok": true })))
@@ -762,7 +762,7 @@ async fn set_cursor(
 ) -> Result<Json<BlockCursor>> {
     check_name("cursor name", &name, 64)?;
     c.store
-        .set_cursor(&name, body.block_height, now_ms())
+        .set_cursor(&name, body.block_height, c.now_ms())
         .await?;
     Ok(Json(body))
 }

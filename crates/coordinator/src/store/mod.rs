@@ -21,6 +21,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
 
 use crate::cache::TtlCache;
+use crate::clock::Clock;
 use crate::error::Result;
 
 pub use jobs::{ClaimedRow, CompleteOutcome, CreatedRequest, JobFilter, ReapOutcome};
@@ -90,8 +91,16 @@ impl Store {
             pool,
             read,
             dialect,
-            tokens: Arc::new(TtlCache::new(Duration::ZERO, CACHE_ENTRIES)),
-            owners: Arc::new(TtlCache::new(Duration::ZERO, CACHE_ENTRIES)),
+            tokens: Arc::new(TtlCache::new(
+                Duration::ZERO,
+                CACHE_ENTRIES,
+                Clock::system(),
+            )),
+            owners: Arc::new(TtlCache::new(
+                Duration::ZERO,
+                CACHE_ENTRIES,
+                Clock::system(),
+            )),
         };
         store.migrator().run(&store.pool).await?;
         store.backfill().await?;
@@ -161,9 +170,9 @@ impl Store {
     /// Remembers token and worker-id lookups for `ttl` (off by default, as
     /// for the token CLI). A token revoked through this store stops working
     /// at once; one revoked by another process (the CLI) within `ttl`.
-    pub fn with_lookup_cache(mut self, ttl: Duration) -> Self {
-        self.tokens = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES));
-        self.owners = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES));
+    pub fn with_lookup_cache(mut self, ttl: Duration, clock: &Clock) -> Self {
+        self.tokens = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES, clock.clone()));
+        self.owners = Arc::new(TtlCache::new(ttl, CACHE_ENTRIES, clock.clone()));
         self
     }
 

@@ -46,6 +46,14 @@ macro_rules! both_backends {
 #[allow(unused_imports)] // each test binary uses different ones
 pub(crate) use outlayer_test_services::{redis, start_redis, start_redis_on, unique};
 
+/// A clock standing at the present until a test moves it.
+pub(crate) fn manual_clock() -> outlayer_coordinator::clock::Clock {
+    outlayer_coordinator::clock::Clock::manual(outlayer_coordinator::store::now_ms())
+}
+
+/// The background reconciler's interval for tests that reconcile by hand.
+pub(crate) const RECONCILE_BY_HAND_MS: u64 = 3_600_000;
+
 /// A new, empty PostgreSQL database.
 pub(crate) async fn fresh_database() -> String {
     tokio::task::spawn_blocking(outlayer_test_services::fresh_database)
@@ -94,6 +102,12 @@ impl Harness {
             anon,
             _dir: dir,
         }
+    }
+
+    /// One reconciler pass now (tests on a manual clock run the background
+    /// one rarely and call this after moving the clock).
+    pub(crate) async fn reconcile(&self) {
+        self.coordinator().reconcile().await.unwrap();
     }
 
     pub(crate) fn coordinator(&self) -> &outlayer_coordinator::Coordinator {
