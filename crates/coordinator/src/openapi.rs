@@ -1,80 +1,189 @@
-//! The OpenAPI 3.1 description of the API, served at `/openapi.json`. Written
-//! by hand next to the routes (a test checks every route is described); the
-//! wire types live in `outlayer-types`, which stays free of HTTP concerns.
+//! The OpenAPI 3.1 description of the API, served at `/openapi.json`.
+//!
+//! Paths are not written here: every route is declared once, in its
+//! router (`api/worker.rs`, `api/public.rs`), as an [`Op`] next to its
+//! handler, and [`crate::api::Routes`] turns that one declaration into both
+//! the axum route and the path item below. The component schemas the
+//! operations name are written here by hand, so `outlayer-types` stays free
+//! of HTTP and OpenAPI dependencies and the schemas can say what serde
+//! cannot (patterns, bounds, which fields are always written).
 
 use std::sync::OnceLock;
 
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use axum::routing::MethodFilter;
+use serde_json::{Map, Value, json};
 
-fn schema(name: &str) -> Value {
+/// A reference to a component schema.
+pub fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn body(name: &str) -> Value {
-    json!({ "required": true, "content": { "application/json": { "schema": schema(name) } } })
+/// The HTTP methods the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
 }
 
-fn ok(name: &str) -> Value {
-    json!({ "description": "OK", "content": { "application/json": { "schema": schema(name) } } })
+impl Verb {
+    /// Its name in an OpenAPI path item.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Put => "put",
+        }
+    }
+
+    pub(crate) fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+        }
+    }
 }
 
-/// The error responses every route may give, plus its own.
-fn responses(success: (&str, Value), errors: &[&str]) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert(success.0.to_owned(), success.1);
-    for code in errors.iter().chain(["429"].iter()) {
-        out.insert(
-            (*code).to_owned(),
-            json!({ "description": "Error", "content": { "application/json": { "schema": schema("ApiError") } } }),
+/// One operation as the document describes it: method, path, summary,
+/// whether it needs a worker token, parameters, request body and answers.
+/// Built with [`Op::get`], [`Op::post`] or [`Op::put`] and given to
+/// [`crate::api::Routes::route`] with its handler.
+#[derive(Clone, Debug)]
+pub struct Op {
+    pub verb: Verb,
+    pub path: &'static str,
+    summary: &'static str,
+    worker: bool,
+    parameters: Vec<Value>,
+    body: Option<Value>,
+    responses: Map<String, Value>,
+}
+
+impl Op {
+    fn new(verb: Verb, path: &'static str, summary: &'static str) -> Self {
+        Self {
+            verb,
+            path,
+            summary,
+            worker: false,
+            parameters: Vec::new(),
+            body: None,
+            // Rate limits apply to every route.
+            responses: Map::new(),
+        }
+        .errors(&[429])
+    }
+
+    pub fn get(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Verb::Get, path, summary)
+    }
+
+    pub fn post(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Verb::Post, path, summary)
+    }
+
+    pub fn put(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Verb::Put, path, summary)
+    }
+
+    /// Needs `Authorization: Bearer <worker token>` (else 401).
+    pub fn worker(mut self) -> Self {
+        self.worker = true;
+        self.errors(&[401])
+    }
+
+    /// A `{name}` segment of the path (each must be declared; a test
+    /// checks).
+    pub fn path_param(mut self, name: &str, schema: Value) -> Self {
+        self.parameters
+            .push(json!({ "name": name, "in": "path", "required": true, "schema": schema }));
+        self
+    }
+
+    /// An optional query parameter.
+    pub fn query(mut self, name: &str, schema: Value) -> Self {
+        self.parameters
+            .push(json!({ "name": name, "in": "query", "required": false, "schema": schema }));
+        self
+    }
+
+    /// A JSON body of the named component schema.
+    pub fn body(self, name: &str) -> Self {
+        self.body_as("application/json", schema(name))
+    }
+
+    /// A body of another content type, or an inline schema.
+    pub fn body_as(mut self, content_type: &str, schema: Value) -> Self {
+        self.body =
+            Some(json!({ "required": true, "content": { content_type: { "schema": schema } } }));
+        self
+    }
+
+    /// Answers `status` with a JSON body of the named component schema.
+    pub fn answers(self, status: u16, name: &str) -> Self {
+        self.answers_as(status, "application/json", schema(name))
+    }
+
+    /// Answers `status` with a body of another content type, or an inline
+    /// schema.
+    pub fn answers_as(mut self, status: u16, content_type: &str, schema: Value) -> Self {
+        let description = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Answer");
+        self.responses.insert(
+            status.to_string(),
+            json!({ "description": description, "content": { content_type: { "schema": schema } } }),
         );
+        self
     }
-    Value::Object(out)
-}
 
-fn worker_op(
-    summary: &str,
-    request: Option<&str>,
-    success: (&str, Value),
-    errors: &[&str],
-) -> Value {
-    let mut op = json!({
-        "summary": summary,
-        "security": [{ "worker": [] }],
-        "responses": responses(success, &[&["401"], errors].concat()),
-    });
-    if let Some(name) = request {
-        op["requestBody"] = body(name);
+    /// Refusals it may give, each with the `ApiError` body (401 and 429
+    /// are added by [`Op::worker`] and for every route).
+    pub fn errors(mut self, codes: &[u16]) -> Self {
+        for code in codes {
+            self.responses.insert(
+                code.to_string(),
+                json!({ "description": "Error", "content": { "application/json": { "schema": schema("ApiError") } } }),
+            );
+        }
+        self
     }
-    op
+
+    /// The operation object of the document.
+    pub fn to_json(&self) -> Value {
+        let mut op = json!({ "summary": self.summary, "responses": self.responses });
+        if self.worker {
+            op["security"] = json!([{ "worker": [] }]);
+        }
+        if !self.parameters.is_empty() {
+            op["parameters"] = Value::Array(self.parameters.clone());
+        }
+        if let Some(body) = &self.body {
+            op["requestBody"] = body.clone();
+        }
+        op
+    }
 }
 
-fn public_op(summary: &str, success: (&str, Value), errors: &[&str]) -> Value {
-    json!({ "summary": summary, "responses": responses(success, errors) })
+/// The schema of an unsigned 64-bit number (ids, heights, times).
+pub fn u64_schema() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": 0 })
 }
 
-fn path_param(name: &str, schema: Value) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "schema": schema })
+/// The schema of an artifact checksum (SHA-256, lower-case hex).
+pub fn checksum_schema() -> Value {
+    json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
 }
 
-fn checksum_param() -> Value {
-    path_param(
-        "checksum",
-        json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
-    )
+/// The schema of raw bytes (artifacts).
+pub fn binary_schema() -> Value {
+    json!({ "type": "string", "format": "binary" })
 }
 
-fn job_id_param() -> Value {
-    path_param(
-        "id",
-        json!({ "type": "integer", "format": "int64", "minimum": 0 }),
-    )
-}
-
-fn query_param(name: &str, schema: Value) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "schema": schema })
-}
-
-fn enum_of(values: &[&str]) -> Value {
+pub fn enum_of(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
 }
 
@@ -353,11 +462,14 @@ fn request_detail() -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
 }
 
-fn build() -> Value {
-    let cursor_param = path_param(
-        "name",
-        json!({ "type": "string", "pattern": "^[!-~]{1,64}$" }),
-    );
+fn build(operations: &[Op]) -> Value {
+    let mut paths = Map::new();
+    for op in operations {
+        let item = paths
+            .entry(op.path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        item[op.verb.key()] = op.to_json();
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -369,122 +481,60 @@ fn build() -> Value {
             "securitySchemes": { "worker": { "type": "http", "scheme": "bearer" } },
             "schemas": schemas()
         },
-        "paths": {
-            "/executions": { "post": worker_op("Record a request (idempotent on request_id)", Some("CreateExecution"),
-                ("201", ok("CreateExecutionResponse")), &["400", "409", "413"]) },
-            "/executions/batch": { "post": worker_op("Record several requests in one transaction, each answered as POST /executions would answer it", Some("CreateExecutions"),
-                ("200", ok("ExecutionsCreated")), &["400", "413"]) },
-            "/executions/{id}/settled": { "post": {
-                "parameters": [job_id_param()],
-                "summary": "Record the contract's settlement of a request (an event monitor saw execution_completed)",
-                "security": [{ "worker": [] }], "requestBody": body("ExecutionSettled"),
-                "responses": responses(("200", ok("Ok")), &["400", "401", "404"]) } },
-            "/jobs/poll": { "post": worker_op("Wait for a pending job", Some("PollJobs"), ("200", ok("PollResponse")), &["400", "413"]) },
-            "/jobs/claim": { "post": worker_op("Claim a job under a lease", Some("ClaimJob"), ("200", ok("ClaimedJob")), &["400", "404", "409"]) },
-            "/jobs/claim-batch": { "post": worker_op("Claim up to max_jobs pending jobs at once, waiting up to wait_ms when none is pending", Some("ClaimJobs"), ("200", ok("ClaimedJobs")), &["400", "409"]) },
-            "/jobs/{id}/heartbeat": { "post": {
-                "parameters": [job_id_param()],
-                "summary": "Extend a held lease", "security": [{ "worker": [] }], "requestBody": body("ExtendLease"),
-                "responses": responses(("200", ok("LeaseExtended")), &["400", "401", "409"]) } },
-            "/jobs/{id}/complete": { "post": {
-                "parameters": [job_id_param()],
-                "summary": "Record a held job's outcome", "security": [{ "worker": [] }], "requestBody": body("CompleteJob"),
-                "responses": responses(("200", ok("JobCompleted")), &["400", "401", "404", "409"]) } },
-            "/jobs/complete-batch": { "post": worker_op("Record several held jobs' outcomes in one transaction, each answered as POST /jobs/{id}/complete would answer it", Some("CompleteJobs"),
-                ("200", ok("JobsCompleted")), &["400", "413"]) },
-            "/artifacts/{checksum}": {
-                "parameters": [checksum_param()],
-                "put": { "summary": "Upload an artifact", "security": [{ "worker": [] }],
-                    "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "responses": responses(("201", ok("ArtifactStatus")), &["400", "401", "413"]) },
-                "get": { "summary": "Download an artifact (content hash verified)", "security": [{ "worker": [] }],
-                    "responses": responses(("200", json!({ "description": "The artifact",
-                        "content": { "application/wasm": { "schema": { "type": "string", "format": "binary" } } } })), &["400", "401", "404"]) }
-            },
-            "/locks/acquire": { "post": worker_op("Take a lock with a TTL", Some("AcquireLock"), ("200", ok("LockGrant")), &["400", "409"]) },
-            "/locks/release": { "post": worker_op("Release a lock you own", Some("ReleaseLock"), ("200", ok("Ok")), &["400", "409"]) },
-            "/workers/heartbeat": { "post": worker_op("Report a worker's status", Some("WorkerHeartbeat"), ("200", ok("Ok")), &["400"]) },
-            "/monitor/cursor/{name}": {
-                "parameters": [cursor_param],
-                "get": worker_op("The event monitor's last handled block", None, ("200", ok("BlockCursor")), &["400", "404"]),
-                "put": worker_op("Move the event monitor's cursor", Some("BlockCursor"), ("200", ok("BlockCursor")), &["400"])
-            },
-            "/pins/{key}": {
-                "parameters": [path_param("key", json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }))],
-                "get": worker_op("The commit a branch or tag of this source was recently resolved to", None, ("200", ok("SourcePin")), &["400", "404"]),
-                "put": worker_op("Share a branch or tag resolved to a commit (kept --pin-ttl-ms)", Some("SourcePin"), ("200", ok("SourcePin")), &["400"])
-            },
-            "/health": { "get": public_op("Liveness", ("200", ok("Ok")), &[]) },
-            "/health/detailed": { "get": public_op("Store, queue, keystore, workers, monitor", ("200", ok("HealthReport")), &["503"]) },
-            "/public/stats": { "get": public_op("Counts", ("200", ok("CoordinatorStats")), &[]) },
-            "/public/jobs": { "get": {
-                "summary": "Recent jobs, newest first",
-                "parameters": [
-                    query_param("state", enum_of(&["pending", "claimed", "completed", "failed"])),
-                    query_param("job_type", enum_of(&["compile", "execute"])),
-                    query_param("request_id", json!({ "type": "integer", "format": "int64", "minimum": 0 })),
-                    query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 500 })),
-                    query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
-                ],
-                "responses": responses(("200", ok("JobsPage")), &["400"]) } },
-            "/public/requests": { "get": {
-                "summary": "Requests, newest first, with their accounts, source, status and result",
-                "parameters": [
-                    query_param("account", json!({ "type": "string", "minLength": 2, "maxLength": 64,
-                        "pattern": "^(([a-z\\d]+[-_])*[a-z\\d]+\\.)*([a-z\\d]+[-_])*[a-z\\d]+$",
-                        "description": "The sender or the payer, exactly" })),
-                    query_param("status", enum_of(&["compiling", "executing", "completed", "failed"])),
-                    query_param("source", json!({ "type": "string", "minLength": 1, "maxLength": 256,
-                        "description": "A substring of the repository or URL, or of a package's path (case-sensitive)" })),
-                    query_param("settled", json!({ "type": "string", "enum": ["true", "false", "success", "failure"],
-                        "description": "Settled (a monitor reported execution_completed) or not; success or failure: settled with that verdict" })),
-                    query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
-                    query_param("offset", json!({ "type": "integer", "minimum": 0, "maximum": 4_611_686_018_427_387_903_u64 }))
-                ],
-                "responses": responses(("200", ok("RequestsPage")), &["400"]) } },
-            "/public/requests/{id}": { "get": {
-                "summary": "One request: its summary, jobs, timeline and build summary",
-                "parameters": [path_param("id", json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": 9_223_372_036_854_775_807_u64 }))],
-                "responses": responses(("200", ok("RequestDetail")), &["400", "404"]) } },
-            "/public/workers": { "get": public_op("Workers", ("200", json!({ "description": "OK",
-                "content": { "application/json": { "schema": { "type": "array", "items": schema("WorkerInfo") } } } })), &[]) },
-            "/public/artifacts/{checksum}/exists": { "get": {
-                "summary": "Whether an artifact is cached", "parameters": [checksum_param()],
-                "responses": responses(("200", ok("ArtifactStatus")), &["400"]) } },
-            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": {
-                "200": { "description": "OK", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
-            "/secrets/pubkey": { "post": {
-                "summary": "The keystore's public key for an accessor (proxied to the keystore)",
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
-                "responses": responses(("200", json!({ "description": "The keystore's answer, passed through",
-                    "content": { "application/json": { "schema": { "type": "object" } } } })), &["400", "503"]) } },
-            "/openapi.json": { "get": { "summary": "This document", "responses": {
-                "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } } } } }
-        }
+        "paths": paths
     })
 }
 
-/// The document, built once.
+/// The document, built once from the operations the API serves.
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| build().to_string())
+    DOC.get_or_init(|| build(&crate::api::operations()).to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
-    fn every_route_is_documented_and_refs_resolve() {
+    fn schema_references_resolve() {
         let doc: Value = serde_json::from_str(document()).unwrap();
-        let text = document();
-        for route in crate::api::ROUTES {
-            assert!(doc["paths"][route].is_object(), "{route} is not documented");
-        }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for part in text.split("#/components/schemas/").skip(1) {
+        for part in document().split("#/components/schemas/").skip(1) {
             let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
             assert!(schemas.contains_key(&name), "missing schema {name}");
+        }
+    }
+
+    /// Every `{name}` in a path is a declared path parameter and every
+    /// declared one is in the path; every operation answers something.
+    #[test]
+    fn operations_are_whole() {
+        let operations = crate::api::operations();
+        assert!(!operations.is_empty());
+        for op in &operations {
+            let what = format!("{} {}", op.verb.key(), op.path);
+            let in_path: BTreeSet<&str> = op
+                .path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let declared: BTreeSet<&str> = op
+                .parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(in_path, declared, "{what}: path parameters");
+            assert!(
+                op.responses.keys().any(|code| code.starts_with('2')),
+                "{what}: no success answer"
+            );
+            assert!(!op.summary.is_empty(), "{what}: no summary");
+            if op.verb == Verb::Get {
+                assert!(op.body.is_none(), "{what}: a GET with a body");
+            }
         }
     }
 }

@@ -469,3 +469,69 @@ async fn pubkey_proxy_without_keystore() {
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     harness.stop().await;
 }
+
+/// The served document and the router cannot drift: every operation
+/// `/openapi.json` describes is served (asked without a token or a body,
+/// its path parameters filled in, it answers something other than the
+/// router's fallback, 404 "no such route", or a 405), and on a documented
+/// path every method the document does not give is a 405. A route served
+/// at a path the document does not name cannot be written: routes are added
+/// only through `api::Routes::route`, which describes them (the dashboard's
+/// static site, with `--dashboard-dir` only, is apart on purpose).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_routes_are_served() {
+    let harness = Harness::start(Backend::Sqlite, |_| {}).await;
+    let doc: Value = harness
+        .anon
+        .raw(Method::GET, "/openapi.json", None)
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 20, "{} paths", paths.len());
+    let mut operations = 0;
+    for (template, item) in paths {
+        // Any value will do for a parameter: one its handler refuses is
+        // a 400, still not the fallback.
+        let path = template
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "1"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+        ] {
+            let documented = item.get(method.as_str().to_lowercase()).is_some();
+            let answer = harness.anon.raw(method.clone(), &path, None).await.unwrap();
+            let body: Value = answer.json().unwrap_or(Value::Null);
+            let what = format!("{method} {path} ({template}): {} {body}", answer.status);
+            if documented {
+                operations += 1;
+                assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{what}");
+                assert!(
+                    !(answer.status == StatusCode::NOT_FOUND && body["message"] == "no such route"),
+                    "documented but not served: {what}"
+                );
+            } else {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "served but not documented: {what}"
+                );
+            }
+        }
+    }
+    assert!(operations >= 25, "{operations} operations");
+    harness.stop().await;
+}

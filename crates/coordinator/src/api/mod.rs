@@ -4,6 +4,7 @@
 mod dashboard;
 mod extract;
 mod public;
+mod routes;
 mod worker;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -25,6 +26,7 @@ use crate::ratelimit::BucketKey;
 use crate::service::Coordinator;
 
 pub use extract::Worker;
+pub use routes::Routes;
 
 /// Who is calling, decided once per request by [`identify`].
 #[derive(Clone, Debug)]
@@ -34,36 +36,17 @@ pub enum Caller {
     Anonymous,
 }
 
-/// Every route path, for the OpenAPI completeness test. Keep in step with
-/// the routers in `worker.rs` and `public.rs`.
-pub const ROUTES: &[&str] = &[
-    "/executions",
-    "/executions/batch",
-    "/executions/{id}/settled",
-    "/jobs/poll",
-    "/jobs/claim",
-    "/jobs/claim-batch",
-    "/jobs/{id}/heartbeat",
-    "/jobs/{id}/complete",
-    "/jobs/complete-batch",
-    "/artifacts/{checksum}",
-    "/locks/acquire",
-    "/locks/release",
-    "/workers/heartbeat",
-    "/monitor/cursor/{name}",
-    "/pins/{key}",
-    "/health",
-    "/health/detailed",
-    "/public/stats",
-    "/public/jobs",
-    "/public/workers",
-    "/public/requests",
-    "/public/requests/{id}",
-    "/public/artifacts/{checksum}/exists",
-    "/metrics",
-    "/secrets/pubkey",
-    "/openapi.json",
-];
+/// Every documented route: the worker and public routers, each route
+/// declared once (see [`Routes`]). `max_artifact_bytes` bounds artifact
+/// uploads and changes nothing in the description.
+fn routes(max_artifact_bytes: usize) -> Routes {
+    worker::routes(max_artifact_bytes).merge(public::routes())
+}
+
+/// The operations the API serves, as `/openapi.json` describes them.
+pub fn operations() -> Vec<crate::openapi::Op> {
+    routes(0).into_parts().1
+}
 
 /// Time a request may take beyond the longest long poll.
 const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
@@ -71,9 +54,10 @@ const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
 /// The whole API, ready to serve or to call with `oneshot` in tests.
 pub fn app(coordinator: Arc<Coordinator>) -> Router {
     let max_body = coordinator.config.max_body_bytes;
-    Router::new()
-        .merge(worker::router(coordinator.config.max_artifact_bytes))
-        .merge(public::router())
+    let (api, _) = routes(coordinator.config.max_artifact_bytes).into_parts();
+    api
+        // The dashboard is a static site (only with --dashboard-dir), not
+        // part of the API or its document.
         .merge(dashboard::router(&coordinator.config))
         .fallback(outlayer_http::no_such_route)
         .layer(DefaultBodyLimit::max(max_body))

@@ -4,35 +4,137 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use outlayer_types::coordinator::*;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Routes;
 use super::extract::{ApiPath, ApiQuery};
 use crate::error::{Error, Result};
 use crate::metrics::{gauge, sample};
+use crate::openapi::{Op, checksum_schema, enum_of, schema, u64_schema};
 use crate::service::Coordinator;
 use crate::store::{JobFilter, RequestFilter};
 
-pub(super) fn router() -> Router<Arc<Coordinator>> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/health/detailed", get(health_detailed))
-        .route("/public/stats", get(stats))
-        .route("/public/jobs", get(jobs))
-        .route("/public/workers", get(workers))
-        .route("/public/requests", get(requests))
-        .route("/public/requests/{id}", get(request_detail))
-        .route("/public/artifacts/{checksum}/exists", get(artifact_exists))
-        .route("/metrics", get(metrics))
-        .route("/secrets/pubkey", post(secrets_pubkey))
-        .route("/openapi.json", get(openapi))
+/// Every public route, declared once: its description in `/openapi.json`
+/// and its handler.
+pub(super) fn routes() -> Routes {
+    let offset = || json!({ "type": "integer", "minimum": 0, "maximum": MAX_OFFSET });
+    let any_object = || json!({ "type": "object" });
+    Routes::new()
+        .route(
+            Op::get("/health", "Liveness").answers(200, "Ok"),
+            health,
+        )
+        .route(
+            Op::get("/health/detailed", "Store, queue, keystore, workers, monitor")
+                .answers(200, "HealthReport")
+                // Unhealthy: the same report.
+                .answers(503, "HealthReport"),
+            health_detailed,
+        )
+        .route(
+            Op::get("/public/stats", "Counts").answers(200, "CoordinatorStats"),
+            stats,
+        )
+        .route(
+            Op::get("/public/jobs", "Recent jobs, newest first")
+                .query("state", enum_of(&["pending", "claimed", "completed", "failed"]))
+                .query("job_type", enum_of(&["compile", "execute"]))
+                .query("request_id", u64_schema())
+                .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": MAX_PAGE }))
+                .query("offset", offset())
+                .answers(200, "JobsPage")
+                .errors(&[400]),
+            jobs,
+        )
+        .route(
+            Op::get("/public/workers", "Workers").answers_as(
+                200,
+                "application/json",
+                json!({ "type": "array", "items": schema("WorkerInfo") }),
+            ),
+            workers,
+        )
+        .route(
+            Op::get(
+                "/public/requests",
+                "Requests, newest first, with their accounts, source, status and result",
+            )
+            .query(
+                "account",
+                json!({ "type": "string", "minLength": 2, "maxLength": 64,
+                    "pattern": "^(([a-z\\d]+[-_])*[a-z\\d]+\\.)*([a-z\\d]+[-_])*[a-z\\d]+$",
+                    "description": "The sender or the payer, exactly" }),
+            )
+            .query("status", enum_of(&["compiling", "executing", "completed", "failed"]))
+            .query(
+                "source",
+                json!({ "type": "string", "minLength": 1, "maxLength": MAX_SOURCE_QUERY,
+                    "description": "A substring of the repository or URL, or of a package's path (case-sensitive)" }),
+            )
+            .query(
+                "settled",
+                json!({ "type": "string", "enum": ["true", "false", "success", "failure"],
+                    "description": "Settled (a monitor reported execution_completed) or not; success or failure: settled with that verdict" }),
+            )
+            .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": MAX_REQUESTS_PAGE }))
+            .query("offset", offset())
+            .answers(200, "RequestsPage")
+            .errors(&[400]),
+            requests,
+        )
+        .route(
+            Op::get(
+                "/public/requests/{id}",
+                "One request: its summary, jobs, timeline and build summary",
+            )
+            .path_param(
+                "id",
+                json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": 9_223_372_036_854_775_807_u64 }),
+            )
+            .answers(200, "RequestDetail")
+            .errors(&[400, 404]),
+            request_detail,
+        )
+        .route(
+            Op::get("/public/artifacts/{checksum}/exists", "Whether an artifact is cached")
+                .path_param("checksum", checksum_schema())
+                .answers(200, "ArtifactStatus")
+                .errors(&[400]),
+            artifact_exists,
+        )
+        .route(
+            Op::get("/metrics", "Prometheus metrics").answers_as(
+                200,
+                "text/plain",
+                json!({ "type": "string" }),
+            ),
+            metrics,
+        )
+        .route(
+            Op::post(
+                "/secrets/pubkey",
+                "The keystore's public key for an accessor (proxied to the keystore; its answer passed through)",
+            )
+            .body_as("application/json", any_object())
+            .answers_as(200, "application/json", any_object())
+            .errors(&[400, 503]),
+            secrets_pubkey,
+        )
+        .route(
+            Op::get("/openapi.json", "This document").answers_as(
+                200,
+                "application/json",
+                any_object(),
+            ),
+            openapi,
+        )
         // Public data for any page (the dashboard is served from another
         // origin); no credentials cross: these routes take no token.
         .layer(
@@ -73,6 +175,9 @@ struct JobsQuery {
 
 const MAX_PAGE: u64 = 500;
 
+/// Far beyond any listing, and safe to add a page to as a SQL integer.
+const MAX_OFFSET: u64 = i64::MAX as u64 / 2;
+
 /// One page of a listing: `limit` rows (1 to the listing's maximum, 50 by
 /// default) from `offset`. The store is asked for one row more, which
 /// tells whether a next page exists.
@@ -88,7 +193,7 @@ impl Page {
             return Err(Error::BadRequest(format!("limit must be 1-{max}")));
         }
         let offset = offset.unwrap_or(0);
-        if offset > i64::MAX as u64 / 2 {
+        if offset > MAX_OFFSET {
             return Err(Error::BadRequest("offset out of range".into()));
         }
         Ok(Self { limit, offset })

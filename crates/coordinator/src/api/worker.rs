@@ -4,45 +4,209 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use outlayer_types::MaxLimits;
 use outlayer_types::coordinator::*;
 use serde_json::json;
 
-use super::Worker;
 use super::extract::{ApiBytes, ApiJson, ApiPath};
+use super::{Routes, Worker};
 use crate::auth::random_hex;
 use crate::error::{Error, Result};
+use crate::openapi::{Op, binary_schema, checksum_schema, u64_schema};
 use crate::service::Coordinator;
 use crate::store::{ClaimedRow, CreatedRequest};
 use outlayer_coordinator_client::wire::{ClaimJobs, ClaimedJobs, MAX_CLAIM_BATCH};
 
-pub(super) fn router(max_artifact_bytes: usize) -> Router<Arc<Coordinator>> {
-    Router::new()
-        .route("/executions", post(create_execution))
-        .route("/executions/batch", post(create_executions))
-        .route("/executions/{id}/settled", post(settled))
-        .route("/jobs/poll", post(poll))
-        .route("/jobs/claim", post(claim))
-        .route("/jobs/claim-batch", post(claim_batch))
-        .route("/jobs/{id}/heartbeat", post(extend_lease))
-        .route("/jobs/{id}/complete", post(complete))
-        .route("/jobs/complete-batch", post(complete_batch))
+/// Every worker route, declared once: its description in `/openapi.json`
+/// and its handler.
+pub(super) fn routes(max_artifact_bytes: usize) -> Routes {
+    let id = || u64_schema();
+    let cursor = || json!({ "type": "string", "pattern": "^[!-~]{1,64}$" });
+    let pin_key = || checksum_schema();
+    Routes::new()
         .route(
-            "/artifacts/{checksum}",
-            put(upload_artifact)
-                .get(download_artifact)
+            Op::post("/executions", "Record a request (idempotent on request_id)")
+                .worker()
+                .body("CreateExecution")
+                .answers(201, "CreateExecutionResponse")
+                .answers(200, "CreateExecutionResponse")
+                .errors(&[400, 409, 413]),
+            create_execution,
+        )
+        .route(
+            Op::post(
+                "/executions/batch",
+                "Record several requests in one transaction, each answered as POST /executions would answer it",
+            )
+            .worker()
+            .body("CreateExecutions")
+            .answers(200, "ExecutionsCreated")
+            .errors(&[400, 413]),
+            create_executions,
+        )
+        .route(
+            Op::post(
+                "/executions/{id}/settled",
+                "Record the contract's settlement of a request (an event monitor saw execution_completed)",
+            )
+            .worker()
+            .path_param("id", id())
+            .body("ExecutionSettled")
+            .answers(200, "Ok")
+            .errors(&[400, 404]),
+            settled,
+        )
+        .route(
+            Op::post("/jobs/poll", "Wait for a pending job")
+                .worker()
+                .body("PollJobs")
+                .answers(200, "PollResponse")
+                .errors(&[400, 413]),
+            poll,
+        )
+        .route(
+            Op::post("/jobs/claim", "Claim a job under a lease")
+                .worker()
+                .body("ClaimJob")
+                .answers(200, "ClaimedJob")
+                .errors(&[400, 404, 409]),
+            claim,
+        )
+        .route(
+            Op::post(
+                "/jobs/claim-batch",
+                "Claim up to max_jobs pending jobs at once, waiting up to wait_ms when none is pending",
+            )
+            .worker()
+            .body("ClaimJobs")
+            .answers(200, "ClaimedJobs")
+            .errors(&[400, 409]),
+            claim_batch,
+        )
+        .route(
+            Op::post("/jobs/{id}/heartbeat", "Extend a held lease")
+                .worker()
+                .path_param("id", id())
+                .body("ExtendLease")
+                .answers(200, "LeaseExtended")
+                .errors(&[400, 409]),
+            extend_lease,
+        )
+        .route(
+            Op::post("/jobs/{id}/complete", "Record a held job's outcome")
+                .worker()
+                .path_param("id", id())
+                .body("CompleteJob")
+                .answers(200, "JobCompleted")
+                .errors(&[400, 404, 409]),
+            complete,
+        )
+        .route(
+            Op::post(
+                "/jobs/complete-batch",
+                "Record several held jobs' outcomes in one transaction, each answered as POST /jobs/{id}/complete would answer it",
+            )
+            .worker()
+            .body("CompleteJobs")
+            .answers(200, "JobsCompleted")
+            .errors(&[400, 413]),
+            complete_batch,
+        )
+        .merge(
+            Routes::new()
+                .route(
+                    Op::put("/artifacts/{checksum}", "Upload an artifact")
+                        .worker()
+                        .path_param("checksum", checksum_schema())
+                        .body_as("application/octet-stream", binary_schema())
+                        .answers(201, "ArtifactStatus")
+                        .errors(&[400, 413]),
+                    upload_artifact,
+                )
+                .route(
+                    Op::get(
+                        "/artifacts/{checksum}",
+                        "Download an artifact (content hash verified)",
+                    )
+                    .worker()
+                    .path_param("checksum", checksum_schema())
+                    .answers_as(200, "application/wasm", binary_schema())
+                    .errors(&[400, 404]),
+                    download_artifact,
+                )
                 .layer(DefaultBodyLimit::max(max_artifact_bytes)),
         )
-        .route("/locks/acquire", post(acquire_lock))
-        .route("/locks/release", post(release_lock))
-        .route("/workers/heartbeat", post(worker_heartbeat))
-        .route("/monitor/cursor/{name}", get(get_cursor).put(set_cursor))
-        .route("/pins/{key}", get(get_pin).put(set_pin))
+        .route(
+            Op::post("/locks/acquire", "Take a lock with a TTL")
+                .worker()
+                .body("AcquireLock")
+                .answers(200, "LockGrant")
+                .errors(&[400, 409]),
+            acquire_lock,
+        )
+        .route(
+            Op::post("/locks/release", "Release a lock you own")
+                .worker()
+                .body("ReleaseLock")
+                .answers(200, "Ok")
+                .errors(&[400, 409]),
+            release_lock,
+        )
+        .route(
+            Op::post("/workers/heartbeat", "Report a worker's status")
+                .worker()
+                .body("WorkerHeartbeat")
+                .answers(200, "Ok")
+                .errors(&[400]),
+            worker_heartbeat,
+        )
+        .route(
+            Op::get(
+                "/monitor/cursor/{name}",
+                "The event monitor's last handled block",
+            )
+            .worker()
+            .path_param("name", cursor())
+            .answers(200, "BlockCursor")
+            .errors(&[400, 404]),
+            get_cursor,
+        )
+        .route(
+            Op::put("/monitor/cursor/{name}", "Move the event monitor's cursor")
+                .worker()
+                .path_param("name", cursor())
+                .body("BlockCursor")
+                .answers(200, "BlockCursor")
+                .errors(&[400]),
+            set_cursor,
+        )
+        .route(
+            Op::get(
+                "/pins/{key}",
+                "The commit a branch or tag of this source was recently resolved to",
+            )
+            .worker()
+            .path_param("key", pin_key())
+            .answers(200, "SourcePin")
+            .errors(&[400, 404]),
+            get_pin,
+        )
+        .route(
+            Op::put(
+                "/pins/{key}",
+                "Share a branch or tag resolved to a commit (kept --pin-ttl-ms)",
+            )
+            .worker()
+            .path_param("key", pin_key())
+            .body("SourcePin")
+            .answers(200, "SourcePin")
+            .errors(&[400]),
+            set_pin,
+        )
 }
 
 /// Identifiers (worker ids, lock keys, cursor names) are shown in listings
