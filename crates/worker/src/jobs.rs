@@ -1,7 +1,7 @@
 //! The job loop: claim as many pending jobs as there are free slots in one
 //! call (waiting at the coordinator when none is pending) → compile or
-//! execute each → complete, with each lease extended while its work runs.
-//! Shutdown lets the jobs in hand finish.
+//! execute each → complete (gathered by [`Completions`]), with each lease
+//! extended while its work runs. Shutdown lets the jobs in hand finish.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::Context;
+use crate::completions::Completions;
 use crate::execute;
 
 const CAPABILITIES: [JobType; 2] = [JobType::Compile, JobType::Execute];
@@ -21,6 +22,7 @@ const CAPABILITIES: [JobType; 2] = [JobType::Compile, JobType::Execute];
 pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(ctx.settings.jobs as usize));
     let mut in_hand = JoinSet::new();
+    let (completions, sender) = Completions::start(ctx.coordinator.clone());
     loop {
         while in_hand.try_join_next().is_some() {}
         if *stop.borrow() {
@@ -47,10 +49,13 @@ pub(crate) async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
         };
         for (job, permit) in claimed.into_iter().zip(permits) {
             let ctx = ctx.clone();
-            in_hand.spawn(async move { handle(&ctx, job, permit).await });
+            let completions = completions.clone();
+            in_hand.spawn(async move { handle(&ctx, &completions, job, permit).await });
         }
     }
     while in_hand.join_next().await.is_some() {}
+    drop(completions);
+    let _ = sender.await;
 }
 
 /// Claims up to `free` pending jobs, waiting up to the poll interval for
@@ -79,7 +84,12 @@ async fn claim(ctx: &Context, free: usize) -> Vec<ClaimedJob> {
 /// Runs one claimed job to its completion at the coordinator; a job left
 /// uncompleted (an infrastructure failure before the last attempt) is
 /// handed out again when its lease runs out.
-async fn handle(ctx: &Arc<Context>, job: ClaimedJob, _slot: OwnedSemaphorePermit) {
+async fn handle(
+    ctx: &Arc<Context>,
+    completions: &Completions,
+    job: ClaimedJob,
+    _slot: OwnedSemaphorePermit,
+) {
     let span = tracing::info_span!(
         "job",
         job_id = job.job_id,
@@ -109,11 +119,12 @@ async fn handle(ctx: &Arc<Context>, job: ClaimedJob, _slot: OwnedSemaphorePermit
         lease_token: job.lease_token.clone(),
         ..complete
     };
-    match ctx.coordinator.complete(job.job_id, &complete).await {
-        Ok(_) => span.in_scope(|| {
+    let (success, category) = (complete.success, complete.error_category);
+    match completions.complete(job.job_id, complete).await {
+        Ok(()) => span.in_scope(|| {
             tracing::info!(
-                success = complete.success,
-                category = complete.error_category.map(|c| c.as_str()),
+                success,
+                category = category.map(|c| c.as_str()),
                 "completed"
             )
         }),

@@ -1,9 +1,10 @@
 //! The OutLayer worker: carries requests from the chain to their settlement.
 //!
 //! - [`monitor`](crate::monitor): follows the block stream and hands each
-//!   `execution_requested` to the coordinator; repairs from the contract's
-//!   pending requests at start-up.
+//!   block's `execution_requested` to the coordinator in one call; repairs
+//!   from the contract's pending requests at start-up.
 //! - [`jobs`](crate::jobs): claim a batch for the free slots, work, complete; leases kept alive.
+//! - `completions`: completions finished together are reported in one call.
 //! - `execute`: a job's steps, on the request as the contract holds it:
 //!   build or fetch the program, decrypt secrets through the keystore (which
 //!   reads the request itself), run it in the runtime, settle on chain.
@@ -14,6 +15,7 @@
 //! - [`chain`]: views at final and `resolve_execution` with one nonce sequence.
 
 mod artifact;
+mod completions;
 pub use artifact::{Artifacts, Program, ProgramError};
 pub mod chain;
 mod config;

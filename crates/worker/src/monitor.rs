@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use outlayer_coordinator_client::ClientError;
 use outlayer_near_client::{BlockReference, BlockStream, StreamBlock};
-use outlayer_types::coordinator::ExecutionSettled;
+use outlayer_types::coordinator::{CreateExecutionResponse, ExecutionSettled, MAX_CREATE_BATCH};
 use outlayer_types::{EVENT_VERSION, ExecutionRequest, OutlayerEvent};
 use tokio::sync::watch;
 
@@ -65,9 +66,7 @@ async fn follow(ctx: &Context) -> Result<(), String> {
         let Some(block) = stream.next().await.map_err(|e| e.to_string())? else {
             continue;
         };
-        for request in requests_in(&block, ctx.chain.contract()) {
-            submit(ctx, &request).await?;
-        }
+        submit_all(ctx, &requests_in(&block, ctx.chain.contract())).await?;
         for (request_id, settled) in settlements_in(&block, ctx.chain.contract()) {
             record_settlement(ctx, request_id, &settled).await?;
         }
@@ -85,11 +84,13 @@ async fn repair(ctx: &Context) -> Result<(), String> {
         .pending_requests()
         .await
         .map_err(|e| e.to_string())?;
-    let mut handed = 0;
-    for view in pending.into_iter().filter(|v| !v.resolved) {
-        submit(ctx, &view.request).await?;
-        handed += 1;
-    }
+    let requests: Vec<ExecutionRequest> = pending
+        .into_iter()
+        .filter(|v| !v.resolved)
+        .map(|v| v.request)
+        .collect();
+    submit_all(ctx, &requests).await?;
+    let handed = requests.len();
     if handed > 0 {
         tracing::info!(
             count = handed,
@@ -99,9 +100,34 @@ async fn repair(ctx: &Context) -> Result<(), String> {
     Ok(())
 }
 
-async fn submit(ctx: &Context, request: &ExecutionRequest) -> Result<(), String> {
-    ctx.seen.remember(request);
-    let created = match ctx.coordinator.create_execution(request).await {
+/// Hands requests to the coordinator: a block's (or the repair's) in as few
+/// calls as `/executions/batch` allows, one alone through `/executions`.
+async fn submit_all(ctx: &Context, requests: &[ExecutionRequest]) -> Result<(), String> {
+    for chunk in requests.chunks(MAX_CREATE_BATCH) {
+        for request in chunk {
+            ctx.seen.remember(request);
+        }
+        let results = match chunk {
+            [one] => vec![ctx.coordinator.create_execution(one).await],
+            many => ctx
+                .coordinator
+                .create_executions(many)
+                .await
+                .map_err(|e| format!("{} requests: {e}", many.len()))?,
+        };
+        for (request, result) in chunk.iter().zip(results) {
+            handed(ctx, request, result)?;
+        }
+    }
+    Ok(())
+}
+
+fn handed(
+    ctx: &Context,
+    request: &ExecutionRequest,
+    result: Result<CreateExecutionResponse, ClientError>,
+) -> Result<(), String> {
+    let created = match result {
         Ok(created) => created,
         // The contract accepted it, so only a contract and coordinator that
         // disagree get here (an older contract's rules): skipping one
