@@ -7,14 +7,18 @@
 //! its thread), one prepared statement per batch size. Each item is
 //! answered on its own, exactly as its single call would be answered.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use outlayer_types::ExecutionRequest;
 use outlayer_types::coordinator::{CompleteJob, JobOffer, JobState, JobType, RequestStatus};
 use serde::Serialize;
 use sqlx::Row;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 
-use super::jobs::{CompleteOutcome, CreatedRequest, to_i64};
+use super::columns::{JobId, RequestId, to_db_capped};
+use super::jobs::{CompleteOutcome, CreatedRequest};
 use super::{Dialect, Store, trusted_sql};
 use crate::error::{Error, Result};
 
@@ -22,7 +26,7 @@ use crate::error::{Error, Result};
 /// statement's parameters and for a batch's JSON rows.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct CompletionRow<'a> {
-    pub(super) job: i64,
+    pub(super) job: JobId,
     pub(super) state: &'static str,
     pub(super) category: Option<&'static str>,
     pub(super) error: Option<&'a str>,
@@ -39,8 +43,8 @@ pub(super) struct CompletionRow<'a> {
 }
 
 impl<'a> CompletionRow<'a> {
-    pub(super) fn new(job: i64, done: &'a CompleteJob, now: i64) -> Result<Self> {
-        let number = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    pub(super) fn new(job: JobId, done: &'a CompleteJob, now: i64) -> Result<Self> {
+        let number = |v: Option<u64>| v.map(to_db_capped);
         let metrics = done
             .metrics
             .map(|m| serde_json::to_string(&m))
@@ -65,6 +69,28 @@ impl<'a> CompletionRow<'a> {
                 .map(|_| number(done.resolve_submitted_at_ms).unwrap_or(now)),
         })
     }
+
+    /// Binds the job's columns as the statements list them, 11 in a row:
+    /// job, state, category, error, summary, metrics, cost, token,
+    /// instructions, time_ms, compile_ms (the resolve transaction and its
+    /// time go to the request, after).
+    pub(super) fn bind<'q>(
+        &self,
+        query: Query<'q, sqlx::Any, AnyArguments>,
+    ) -> Query<'q, sqlx::Any, AnyArguments> {
+        query
+            .bind(self.job)
+            .bind(self.state)
+            .bind(self.category)
+            .bind(self.error)
+            .bind(self.summary)
+            .bind(self.metrics.as_deref())
+            .bind(self.cost.as_deref())
+            .bind(self.token)
+            .bind(self.instructions)
+            .bind(self.time_ms)
+            .bind(self.compile_ms)
+    }
 }
 
 pub(super) fn outcome_state(done: &CompleteJob) -> JobState {
@@ -78,7 +104,7 @@ pub(super) fn outcome_state(done: &CompleteJob) -> JobState {
 /// A new request as the store writes it.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct RequestRow<'a> {
-    pub(super) request_id: i64,
+    pub(super) request_id: RequestId,
     pub(super) body: String,
     pub(super) checksum: String,
     pub(super) status: &'static str,
@@ -101,7 +127,7 @@ impl<'a> RequestRow<'a> {
             JobType::Execute
         };
         let row = Self {
-            request_id: to_i64(request.context.request_id, "request_id")?,
+            request_id: RequestId::new(request.context.request_id)?,
             body: serde_json::to_string(request).map_err(|e| Error::Internal(e.to_string()))?,
             checksum: request.code_source.artifact_checksum(),
             status: first_status(first).as_str(),
@@ -285,19 +311,15 @@ impl Store {
             )));
         }
         // Ids beyond i64 name no job: answered on their own, not sent.
-        let mut rows = Vec::with_capacity(completions.len());
-        let mut answers: Vec<Option<Result<CompleteOutcome>>> = Vec::new();
-        for (job_id, done) in completions {
-            match to_i64(*job_id, "job_id") {
-                Ok(id) => {
-                    rows.push(CompletionRow::new(id, done, now)?);
-                    answers.push(None);
-                }
-                Err(e) => answers.push(Some(Err(e))),
-            }
-        }
+        let ids: Vec<Result<JobId>> = completions.iter().map(|(id, _)| JobId::new(*id)).collect();
+        let rows = completions
+            .iter()
+            .zip(&ids)
+            .filter_map(|((_, done), id)| id.as_ref().ok().map(|id| (*id, done)))
+            .map(|(id, done)| CompletionRow::new(id, done, now))
+            .collect::<Result<Vec<_>>>()?;
         // Job id → (request id, the execute job it handed over to).
-        let recorded: HashMap<i64, (i64, Option<i64>)> = if rows.is_empty() {
+        let recorded: HashMap<JobId, (RequestId, Option<JobId>)> = if rows.is_empty() {
             HashMap::new()
         } else {
             match self.dialect {
@@ -306,22 +328,18 @@ impl Store {
             }
         };
         let mut results = Vec::with_capacity(completions.len());
-        for ((job_id, done), answer) in completions.iter().zip(answers) {
-            if let Some(answer) = answer {
-                results.push(answer);
-                continue;
-            }
-            let id = *job_id as i64;
-            let result = match recorded.get(&id) {
-                Some((request_id, next)) => Ok(CompleteOutcome {
+        for ((_, done), id) in completions.iter().zip(ids) {
+            let result = match id.map(|id| (id, recorded.get(&id))) {
+                Err(e) => Err(e),
+                Ok((_, Some((request_id, next)))) => Ok(CompleteOutcome {
                     state: outcome_state(done),
                     next_job: next.map(|next| JobOffer {
-                        job_id: next as u64,
+                        job_id: next.into(),
                         job_type: JobType::Execute,
-                        request_id: *request_id as u64,
+                        request_id: (*request_id).into(),
                     }),
                 }),
-                None => self.explain_refused_completion(id, done).await,
+                Ok((id, None)) => self.explain_refused_completion(id, done).await,
             };
             results.push(result);
         }
@@ -332,7 +350,7 @@ impl Store {
         &self,
         rows: &[CompletionRow<'_>],
         now: i64,
-    ) -> Result<HashMap<i64, (i64, Option<i64>)>> {
+    ) -> Result<HashMap<JobId, (RequestId, Option<JobId>)>> {
         let done = sqlx::query(PG_COMPLETE)
             .bind(json(&rows)?)
             .bind(now)
@@ -340,10 +358,10 @@ impl Store {
             .await?;
         done.iter()
             .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                let request_id: i64 = row.try_get("request_id")?;
-                let next: Option<i64> = row.try_get("next_id")?;
-                Ok((id, (request_id, next)))
+                Ok((
+                    row.try_get("id")?,
+                    (row.try_get("request_id")?, row.try_get("next_id")?),
+                ))
             })
             .collect()
     }
@@ -355,30 +373,16 @@ impl Store {
         &self,
         rows: &[CompletionRow<'_>],
         now: i64,
-    ) -> Result<HashMap<i64, (i64, Option<i64>)>> {
+    ) -> Result<HashMap<JobId, (RequestId, Option<JobId>)>> {
         let mut tx = self.pool.begin().await?;
         let sql = trusted_sql(sqlite_complete_jobs(rows.len()));
-        let mut query = sqlx::query(sql).bind(now);
-        for row in rows {
-            query = query
-                .bind(row.job)
-                .bind(row.state)
-                .bind(row.category)
-                .bind(row.error)
-                .bind(row.summary)
-                .bind(row.metrics.as_deref())
-                .bind(row.cost.as_deref())
-                .bind(row.token)
-                .bind(row.instructions)
-                .bind(row.time_ms)
-                .bind(row.compile_ms);
-        }
+        let query = rows
+            .iter()
+            .fold(sqlx::query(sql).bind(now), |q, row| row.bind(q));
         let done = query.fetch_all(&mut *tx).await?;
         let mut recorded = HashMap::with_capacity(done.len());
         for row in &done {
-            let id: i64 = row.try_get("id")?;
-            let request_id: i64 = row.try_get("request_id")?;
-            recorded.insert(id, (request_id, None));
+            recorded.insert(row.try_get("id")?, (row.try_get("request_id")?, None));
         }
         if !recorded.is_empty() {
             let sql = trusted_sql(sqlite_complete_requests(recorded.len()));
@@ -387,7 +391,7 @@ impl Store {
                 query = query.bind(row.job).bind(row.tx).bind(row.tx_at);
             }
             let next = query.fetch_all(&mut *tx).await?;
-            let next_by_request: HashMap<i64, i64> = next
+            let next_by_request: HashMap<RequestId, JobId> = next
                 .iter()
                 .map(|row| Ok((row.try_get("request_id")?, row.try_get("id")?)))
                 .collect::<Result<_>>()?;
@@ -411,21 +415,25 @@ impl Store {
     ) -> Result<Vec<Result<CreatedRequest>>> {
         let mut rows = Vec::with_capacity(requests.len());
         let mut firsts = HashMap::with_capacity(requests.len());
-        let mut answers: Vec<Option<Result<CreatedRequest>>> = Vec::new();
+        // Each item's id, or why it is refused (answered on its own).
+        let mut ids: Vec<Result<RequestId>> = Vec::with_capacity(requests.len());
         for (request, cached) in requests {
-            match RequestRow::new(request, *cached) {
-                // The first of several with one id goes in the batch; the
-                // others are answered after it, as repeats.
-                Ok((row, first)) if !firsts.contains_key(&row.request_id) => {
-                    firsts.insert(row.request_id, (first, row.checksum.clone()));
-                    rows.push(row);
-                    answers.push(None);
+            let (row, first) = match RequestRow::new(request, *cached) {
+                Ok(made) => made,
+                Err(e) => {
+                    ids.push(Err(e));
+                    continue;
                 }
-                Ok(_) => answers.push(None),
-                Err(e) => answers.push(Some(Err(e))),
+            };
+            ids.push(Ok(row.request_id));
+            // The first of several with one id goes in the batch; the
+            // others are answered after it, as repeats.
+            if let Entry::Vacant(slot) = firsts.entry(row.request_id) {
+                slot.insert((first, row.checksum.clone()));
+                rows.push(row);
             }
         }
-        let created: HashMap<i64, i64> = if rows.is_empty() {
+        let created: HashMap<RequestId, JobId> = if rows.is_empty() {
             HashMap::new()
         } else {
             let jobs = match self.dialect {
@@ -458,19 +466,21 @@ impl Store {
         };
         let mut answered = HashSet::new();
         let mut results = Vec::with_capacity(requests.len());
-        for ((request, cached), answer) in requests.iter().zip(answers) {
-            if let Some(answer) = answer {
-                results.push(answer);
-                continue;
-            }
-            let id = request.context.request_id as i64;
+        for ((request, cached), id) in requests.iter().zip(ids) {
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
             let result = match (created.get(&id), firsts.get(&id)) {
                 (Some(job_id), Some((first, checksum))) if answered.insert(id) => {
                     Ok(CreatedRequest {
                         created: true,
                         status: first_status(*first),
                         first_job: JobOffer {
-                            job_id: *job_id as u64,
+                            job_id: (*job_id).into(),
                             job_type: *first,
                             request_id: request.context.request_id,
                         },

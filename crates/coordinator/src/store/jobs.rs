@@ -9,6 +9,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::batch::{CompletionRow, RequestRow, first_status, outcome_state};
+use super::columns::{
+    JobId, RequestId, from_db, job_state, job_type, request_status, to_db_capped,
+};
 use super::{Dialect, Store, job_type_list, trusted_sql};
 use crate::error::{Error, Result};
 
@@ -57,22 +60,43 @@ pub struct JobFilter {
     pub offset: u64,
 }
 
-pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
-    i64::try_from(value).map_err(|_| Error::BadRequest(format!("{what} out of range")))
-}
-
-pub(super) fn job_type(row: &AnyRow) -> Result<JobType> {
-    let name: String = row.try_get("job_type")?;
-    JobType::parse(&name).ok_or_else(|| Error::Internal(format!("unknown job type {name}")))
-}
-
 fn offer(row: &AnyRow) -> Result<JobOffer> {
     Ok(JobOffer {
-        job_id: row.try_get::<i64, _>("id")? as u64,
+        job_id: row.try_get::<JobId, _>("id")?.into(),
         job_type: job_type(row)?,
-        request_id: row.try_get::<i64, _>("request_id")? as u64,
+        request_id: row.try_get::<RequestId, _>("request_id")?.into(),
     })
 }
+
+/// The script of `complete_in_one_call`. `$1` is now, `$2`-`$12` the job's
+/// columns as [`CompletionRow::bind`] binds them for a batch, `$13` and
+/// `$14` the resolve transaction and its time.
+const SQLITE_COMPLETE_ONE: &str = "BEGIN; \
+     UPDATE jobs SET state = $3, error_category = $4, error = $5, \
+     output_summary = $6, metrics = $7, actual_cost = $8, updated_at = $1, \
+     finished_at = $1, instructions = $10, time_ms = $11, \
+     compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
+         WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
+         AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
+     WHERE id = $2 AND state = 'claimed' AND lease_token = $9 \
+     AND lease_expires_at > $1 \
+     RETURNING id, job_type, request_id; \
+     UPDATE requests SET \
+     status = CASE WHEN $3 <> 'completed' THEN 'failed' \
+         WHEN (SELECT job_type FROM jobs WHERE id = $2) = 'compile' \
+         THEN 'executing' ELSE 'completed' END, \
+     error_category = CASE WHEN $3 = 'completed' THEN NULL ELSE $4 END, \
+     error = CASE WHEN $3 = 'completed' THEN NULL ELSE $5 END, updated_at = $1, \
+     resolve_tx_hash = COALESCE($13, resolve_tx_hash), \
+     resolve_submitted_at = COALESCE($14, resolve_submitted_at) \
+     WHERE changes() = 1 \
+     AND request_id = (SELECT request_id FROM jobs WHERE id = $2); \
+     INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
+     updated_at) SELECT request_id, 'execute', 'pending', $1, $1, $1 FROM jobs \
+     WHERE changes() = 1 AND id = $2 AND job_type = 'compile' \
+     AND $3 = 'completed' \
+     ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id AS next_id; \
+     COMMIT;";
 
 impl Store {
     /// Records a request and its first job, once: a second call with the same
@@ -98,7 +122,7 @@ impl Store {
         if self.dialect == Dialect::Postgres {
             // One statement, one round trip: the request and its first job,
             // or nothing when the request exists (then as below).
-            let job_id: Option<i64> = sqlx::query_scalar(
+            let job_id: Option<JobId> = sqlx::query_scalar(
                 "WITH r AS (INSERT INTO requests (request_id, body, artifact_checksum, status, \
                  created_at, updated_at, sender_id, payer_id, source) \
                  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) \
@@ -122,7 +146,7 @@ impl Store {
                     created: true,
                     status,
                     first_job: JobOffer {
-                        job_id: job_id as u64,
+                        job_id: job_id.into(),
                         job_type: first,
                         request_id: request.context.request_id,
                     },
@@ -159,12 +183,12 @@ impl Store {
                 )
                 .await?;
             if let Some(row) = rows.first() {
-                let job_id: i64 = row.try_get("id")?;
+                let job_id: JobId = row.try_get("id")?;
                 return Ok(CreatedRequest {
                     created: true,
                     status,
                     first_job: JobOffer {
-                        job_id: job_id as u64,
+                        job_id: job_id.into(),
                         job_type: first,
                         request_id: request.context.request_id,
                     },
@@ -221,18 +245,16 @@ impl Store {
             .bind(request_id)
             .fetch_one(&mut *tx)
             .await?;
-            let status: String = row.try_get("status")?;
             let result = CreatedRequest {
                 created: false,
-                status: RequestStatus::parse(&status)
-                    .ok_or_else(|| Error::Internal(format!("unknown status {status}")))?,
+                status: request_status(&row)?,
                 first_job: offer(&first_job)?,
                 artifact_checksum: row.try_get("artifact_checksum")?,
             };
             tx.commit().await?;
             return Ok(result);
         }
-        let job_id: i64 = sqlx::query_scalar(
+        let job_id: JobId = sqlx::query_scalar(
             "INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, updated_at) \
              VALUES ($1, $2, 'pending', $3, $3, $3) RETURNING id",
         )
@@ -246,7 +268,7 @@ impl Store {
             created: true,
             status,
             first_job: JobOffer {
-                job_id: job_id as u64,
+                job_id: job_id.into(),
                 job_type: first,
                 request_id: request.context.request_id,
             },
@@ -262,7 +284,7 @@ impl Store {
             job_type_list(types)
         );
         let row = sqlx::query(trusted_sql(sql))
-            .bind(to_i64(job_id, "job_id")?)
+            .bind(JobId::new(job_id)?)
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(offer).transpose()
@@ -328,19 +350,17 @@ impl Store {
              AS artifact_checksum",
             types = job_type_list(types)
         );
-        let expires = now + lease_ms as i64;
-        let target = match job_id {
-            Some(id) => to_i64(id, "job_id")?,
-            None => i64::from(max),
-        };
-        let rows = sqlx::query(trusted_sql(sql))
+        let expires = now.saturating_add(to_db_capped(lease_ms));
+        let query = sqlx::query(trusted_sql(sql))
             .bind(worker_id)
             .bind(lease_secret)
             .bind(expires)
-            .bind(now)
-            .bind(target)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(now);
+        let query = match job_id {
+            Some(id) => query.bind(JobId::new(id)?),
+            None => query.bind(i64::from(max)),
+        };
+        let rows = query.fetch_all(&self.pool).await?;
         let mut claimed = rows
             .iter()
             .map(|row| {
@@ -354,7 +374,7 @@ impl Store {
                     offer,
                     attempt: attempt as u32,
                     lease_token: row.try_get("lease_token")?,
-                    lease_expires_at_ms: expires as u64,
+                    lease_expires_at_ms: from_db(expires),
                     artifact_checksum: row.try_get("artifact_checksum")?,
                     request,
                 })
@@ -372,19 +392,19 @@ impl Store {
         lease_ms: u64,
         now: i64,
     ) -> Result<Option<u64>> {
-        let expires = now + lease_ms as i64;
+        let expires = now.saturating_add(to_db_capped(lease_ms));
         let updated = sqlx::query(
             "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
              WHERE id = $3 AND state = 'claimed' AND lease_token = $4 AND lease_expires_at > $2",
         )
         .bind(expires)
         .bind(now)
-        .bind(to_i64(job_id, "job_id")?)
+        .bind(JobId::new(job_id)?)
         .bind(lease_token)
         .execute(&self.pool)
         .await?
         .rows_affected();
-        Ok((updated == 1).then_some(expires as u64))
+        Ok((updated == 1).then_some(from_db(expires)))
     }
 
     /// Records a job's outcome, if the caller holds its lease, and moves the
@@ -405,7 +425,7 @@ impl Store {
                     .unwrap_or_else(|| Err(Error::Internal("no completion result".into())))
             }
             Dialect::Sqlite => {
-                let row = CompletionRow::new(to_i64(job_id, "job_id")?, done, now)?;
+                let row = CompletionRow::new(JobId::new(job_id)?, done, now)?;
                 self.complete_in_one_call(&row, done, now).await
             }
         }
@@ -441,51 +461,9 @@ impl Store {
         done: &CompleteJob,
         now: i64,
     ) -> Result<CompleteOutcome> {
+        let query = row.bind(sqlx::query(SQLITE_COMPLETE_ONE).bind(now));
         let rows = self
-            .sqlite_script(
-                sqlx::query(
-                    "BEGIN; \
-                     UPDATE jobs SET state = $1, error_category = $2, error = $3, \
-                     output_summary = $4, metrics = $5, actual_cost = $6, updated_at = $7, \
-                     finished_at = $7, instructions = $10, time_ms = $11, \
-                     compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
-                         WHERE c.request_id = jobs.request_id AND c.job_type = 'compile' \
-                         AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($12 AS BIGINT) END \
-                     WHERE id = $8 AND state = 'claimed' AND lease_token = $9 \
-                     AND lease_expires_at > $7 \
-                     RETURNING id, job_type, request_id; \
-                     UPDATE requests SET \
-                     status = CASE WHEN $1 <> 'completed' THEN 'failed' \
-                         WHEN (SELECT job_type FROM jobs WHERE id = $8) = 'compile' \
-                         THEN 'executing' ELSE 'completed' END, \
-                     error_category = CASE WHEN $1 = 'completed' THEN NULL ELSE $2 END, \
-                     error = CASE WHEN $1 = 'completed' THEN NULL ELSE $3 END, updated_at = $7, \
-                     resolve_tx_hash = COALESCE($13, resolve_tx_hash), \
-                     resolve_submitted_at = COALESCE($14, resolve_submitted_at) \
-                     WHERE changes() = 1 \
-                     AND request_id = (SELECT request_id FROM jobs WHERE id = $8); \
-                     INSERT INTO jobs (request_id, job_type, state, enqueued_at, created_at, \
-                     updated_at) SELECT request_id, 'execute', 'pending', $7, $7, $7 FROM jobs \
-                     WHERE changes() = 1 AND id = $8 AND job_type = 'compile' \
-                     AND $1 = 'completed' \
-                     ON CONFLICT (request_id, job_type) DO NOTHING RETURNING id AS next_id; \
-                     COMMIT;",
-                )
-                .bind(row.state)
-                .bind(row.category)
-                .bind(row.error)
-                .bind(row.summary)
-                .bind(row.metrics.as_deref())
-                .bind(row.cost.as_deref())
-                .bind(now)
-                .bind(row.job)
-                .bind(row.token)
-                .bind(row.instructions)
-                .bind(row.time_ms)
-                .bind(row.compile_ms)
-                .bind(row.tx)
-                .bind(row.tx_at),
-            )
+            .sqlite_script(query.bind(row.tx).bind(row.tx_at))
             .await?;
         // The job's row (three columns), then the execute job's (one).
         let Some(job) = rows.iter().find(|row| row.len() == 3) else {
@@ -493,13 +471,13 @@ impl Store {
         };
         let job = offer(job)?;
         let next = match rows.iter().find(|row| row.len() == 1) {
-            Some(row) => Some(row.try_get::<i64, _>("next_id")?),
+            Some(row) => Some(row.try_get::<JobId, _>("next_id")?),
             None => None,
         };
         Ok(CompleteOutcome {
             state: outcome_state(done),
             next_job: next.map(|id| JobOffer {
-                job_id: id as u64,
+                job_id: id.into(),
                 job_type: JobType::Execute,
                 request_id: job.request_id,
             }),
@@ -510,7 +488,7 @@ impl Store {
     /// completion by the same lease holder (a retried request) succeeds.
     pub(super) async fn explain_refused_completion(
         &self,
-        id: i64,
+        id: JobId,
         done: &CompleteJob,
     ) -> Result<CompleteOutcome> {
         let row = sqlx::query("SELECT state, lease_token, error_category FROM jobs WHERE id = $1")
@@ -520,11 +498,9 @@ impl Store {
         let Some(row) = row else {
             return Err(Error::NotFound(format!("job {id} not found")));
         };
-        let state: String = row.try_get("state")?;
+        let state = job_state(&row)?;
         let holder: Option<String> = row.try_get("lease_token")?;
         let category: Option<String> = row.try_get("error_category")?;
-        let state = JobState::parse(&state)
-            .ok_or_else(|| Error::Internal(format!("unknown job state {state}")))?;
         // A retry of the completion that finished the job (same lease, same
         // outcome) gets the same answer. A job the reaper failed has no
         // lease left, so a late completion of it is refused.
@@ -578,7 +554,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for row in &failed {
-            let request_id: i64 = row.try_get("request_id")?;
+            let request_id: RequestId = row.try_get("request_id")?;
             sqlx::query(
                 "UPDATE requests SET status = 'failed', error_category = $1, error = $2, \
                  updated_at = $3 WHERE request_id = $4",

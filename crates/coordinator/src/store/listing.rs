@@ -1,12 +1,15 @@
 //! Read-only views of requests and jobs for the public routes and metrics.
 
-use outlayer_types::coordinator::{ErrorCategory, JobInfo, JobState, RequestStatus};
+use outlayer_types::coordinator::{JobInfo, JobState, RequestStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::jobs::{JobFilter, job_type, to_i64};
+use super::columns::{
+    JobId, RequestId, category, cost, job_state, job_type, metrics, opt_u64_at, to_db, u64_at,
+};
+use super::jobs::JobFilter;
 use super::{Store, trusted_sql};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl Store {
     /// Recent jobs, newest first.
@@ -27,10 +30,10 @@ impl Store {
         }
         sql.push_str(" ORDER BY id DESC LIMIT $1 OFFSET $2");
         let mut query = sqlx::query(trusted_sql(sql))
-            .bind(to_i64(filter.limit, "limit")?)
-            .bind(to_i64(filter.offset, "offset")?);
+            .bind(to_db(filter.limit, "limit")?)
+            .bind(to_db(filter.offset, "offset")?);
         if let Some(request_id) = filter.request_id {
-            query = query.bind(to_i64(request_id, "request_id")?);
+            query = query.bind(RequestId::new(request_id)?);
         }
         let rows = query.fetch_all(&self.read).await?;
         rows.iter().map(job_info).collect()
@@ -44,9 +47,8 @@ impl Store {
         let mut counts = Vec::new();
         for row in rows {
             let state: String = row.try_get("state")?;
-            let n: i64 = row.try_get("n")?;
             if let Some(state) = JobState::parse(&state) {
-                counts.push((state, n as u64));
+                counts.push((state, u64_at(&row, "n")?));
             }
         }
         Ok(counts)
@@ -60,42 +62,30 @@ impl Store {
         let mut counts = Vec::new();
         for row in rows {
             let status: String = row.try_get("status")?;
-            let n: i64 = row.try_get("n")?;
             if let Some(status) = RequestStatus::parse(&status) {
-                counts.push((status, n as u64));
+                counts.push((status, u64_at(&row, "n")?));
             }
         }
         Ok(counts)
     }
 }
 
-pub(super) fn job_info(row: &AnyRow) -> Result<JobInfo> {
-    let state: String = row.try_get("state")?;
-    let category: Option<String> = row.try_get("error_category")?;
-    let metrics: Option<String> = row.try_get("metrics")?;
-    let cost: Option<String> = row.try_get("actual_cost")?;
+fn job_info(row: &AnyRow) -> Result<JobInfo> {
     Ok(JobInfo {
-        job_id: row.try_get::<i64, _>("id")? as u64,
-        request_id: row.try_get::<i64, _>("request_id")? as u64,
+        job_id: row.try_get::<JobId, _>("id")?.into(),
+        request_id: row.try_get::<RequestId, _>("request_id")?.into(),
         job_type: job_type(row)?,
-        state: JobState::parse(&state)
-            .ok_or_else(|| Error::Internal(format!("unknown job state {state}")))?,
+        state: job_state(row)?,
         attempt: row.try_get::<i64, _>("attempt")? as u32,
         worker_id: row.try_get("worker_id")?,
-        error_category: category.as_deref().and_then(ErrorCategory::parse),
+        error_category: category(row)?,
         error: row.try_get("error")?,
         output_summary: row.try_get("output_summary")?,
-        metrics: metrics.and_then(|m| serde_json::from_str(&m).ok()),
-        actual_cost: cost
-            .and_then(|c| c.parse::<u128>().ok())
-            .map(outlayer_types::U128),
-        created_at_ms: row.try_get::<i64, _>("created_at")? as u64,
-        updated_at_ms: row.try_get::<i64, _>("updated_at")? as u64,
-        claimed_at_ms: row
-            .try_get::<Option<i64>, _>("claimed_at")?
-            .map(|t| t as u64),
-        finished_at_ms: row
-            .try_get::<Option<i64>, _>("finished_at")?
-            .map(|t| t as u64),
+        metrics: metrics(row, "metrics")?,
+        actual_cost: cost(row, "actual_cost")?,
+        created_at_ms: u64_at(row, "created_at")?,
+        updated_at_ms: u64_at(row, "updated_at")?,
+        claimed_at_ms: opt_u64_at(row, "claimed_at")?,
+        finished_at_ms: opt_u64_at(row, "finished_at")?,
     })
 }

@@ -7,7 +7,7 @@ use outlayer_types::coordinator::{JobType, WorkerInfo, WorkerStatus};
 use sqlx::Row;
 
 use super::Store;
-use super::jobs::to_i64;
+use super::columns::{BlockHeight, RequestId, from_db, to_db, u64_at};
 use crate::error::{Error, Result};
 
 /// A worker token as listed (never the token itself: only its hash is kept).
@@ -172,7 +172,7 @@ impl Store {
         for row in counts {
             let worker: String = row.try_get("worker_id")?;
             let state: String = row.try_get("state")?;
-            let n = row.try_get::<i64, _>("n")? as u64;
+            let n = u64_at(&row, "n")?;
             let entry = done.entry(worker).or_default();
             if state == "completed" {
                 entry.0 = n;
@@ -180,7 +180,7 @@ impl Store {
                 entry.1 = n;
             }
         }
-        let mut current: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut current: HashMap<String, RequestId> = HashMap::new();
         let held = sqlx::query(
             "SELECT worker_id, request_id, COALESCE(claimed_at, 0) AS claimed_at, id FROM jobs \
              WHERE state = 'claimed' AND worker_id IS NOT NULL ORDER BY claimed_at, id",
@@ -189,17 +189,14 @@ impl Store {
         .await?;
         for row in held {
             // Ordered by claim time: the last one wins.
-            current.insert(
-                row.try_get("worker_id")?,
-                (row.try_get("request_id")?, row.try_get("claimed_at")?),
-            );
+            current.insert(row.try_get("worker_id")?, row.try_get("request_id")?);
         }
         rows.iter()
             .map(|row| {
                 let worker_id: String = row.try_get("worker_id")?;
                 let (jobs_completed, jobs_failed) =
                     done.get(&worker_id).copied().unwrap_or_default();
-                let current_job = current.get(&worker_id).map(|(request, _)| *request as u64);
+                let current_job = current.get(&worker_id).map(|request| u64::from(*request));
                 let status: String = row.try_get("status")?;
                 let capabilities: String = row.try_get("capabilities")?;
                 let last_seen: i64 = row.try_get("last_seen")?;
@@ -209,7 +206,7 @@ impl Store {
                     status: WorkerStatus::parse(&status).unwrap_or(WorkerStatus::Idle),
                     capabilities: capabilities.split(',').filter_map(JobType::parse).collect(),
                     version: row.try_get("version")?,
-                    last_seen_ms: last_seen as u64,
+                    last_seen_ms: from_db(last_seen),
                     active: last_seen >= since,
                     jobs_completed,
                     jobs_failed,
@@ -227,7 +224,7 @@ impl Store {
         ttl_ms: u64,
         now: i64,
     ) -> Result<Option<i64>> {
-        let expires = now.saturating_add(to_i64(ttl_ms, "ttl_ms")?);
+        let expires = now.saturating_add(to_db(ttl_ms, "ttl_ms")?);
         let granted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO locks (lock_key, owner_token, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (lock_key) DO UPDATE SET owner_token = excluded.owner_token, \
@@ -261,7 +258,7 @@ impl Store {
         row.map(|row| {
             Ok(ArtifactRecord {
                 content_sha256: row.try_get("content_sha256")?,
-                size: row.try_get::<i64, _>("size")? as u64,
+                size: u64_at(&row, "size")?,
             })
         })
         .transpose()
@@ -282,7 +279,7 @@ impl Store {
         )
         .bind(checksum)
         .bind(content_sha256)
-        .bind(to_i64(size, "size")?)
+        .bind(to_db(size, "size")?)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -313,10 +310,7 @@ impl Store {
         )
         .fetch_one(&self.read)
         .await?;
-        Ok((
-            row.try_get::<i64, _>("n")? as u64,
-            row.try_get::<i64, _>("bytes")? as u64,
-        ))
+        Ok((u64_at(&row, "n")?, u64_at(&row, "bytes")?))
     }
 
     /// Least recently used artifacts first, for eviction.
@@ -324,16 +318,11 @@ impl Store {
         let rows = sqlx::query(
             "SELECT checksum, size FROM artifacts ORDER BY last_access, checksum LIMIT $1",
         )
-        .bind(to_i64(limit, "limit")?)
+        .bind(to_db(limit, "limit")?)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("checksum")?,
-                    row.try_get::<i64, _>("size")? as u64,
-                ))
-            })
+            .map(|row| Ok((row.try_get("checksum")?, u64_at(row, "size")?)))
             .collect()
     }
 
@@ -344,7 +333,7 @@ impl Store {
             .await?;
         row.map(|row| {
             Ok((
-                row.try_get::<i64, _>("block_height")? as u64,
+                row.try_get::<BlockHeight, _>("block_height")?.into(),
                 row.try_get("updated_at")?,
             ))
         })
@@ -358,7 +347,7 @@ impl Store {
              updated_at = excluded.updated_at",
         )
         .bind(name)
-        .bind(to_i64(block_height, "block_height")?)
+        .bind(BlockHeight::new(block_height)?)
         .bind(now)
         .execute(&self.pool)
         .await?;

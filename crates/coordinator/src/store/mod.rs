@@ -7,6 +7,7 @@
 //! passed in as parameters, so both engines compare the same numbers.
 
 mod batch;
+mod columns;
 mod jobs;
 mod listing;
 mod meta;

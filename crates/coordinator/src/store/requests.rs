@@ -11,7 +11,11 @@ use outlayer_types::{CodeSource, ExecutionRequest, ResourceMetrics};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::jobs::{JobFilter, to_i64};
+use super::columns::{
+    BlockHeight, RequestId, category, cost, from_db, metrics, opt_u64_at, request_status, to_db,
+    to_db_capped, u64_at,
+};
+use super::jobs::JobFilter;
 use super::{Dialect, Store, trusted_sql};
 use crate::error::{Error, Result};
 
@@ -66,18 +70,13 @@ const SUMMARY_COLUMNS: &str = "SELECT r.request_id, r.body, r.status, r.artifact
      LEFT JOIN jobs c ON c.request_id = r.request_id AND c.job_type = 'compile'";
 
 fn summary(row: &AnyRow) -> Result<RequestSummary> {
-    let request_id = row.try_get::<i64, _>("request_id")? as u64;
+    let request_id: RequestId = row.try_get("request_id")?;
     let body: String = row.try_get("body")?;
     let request: ExecutionRequest = serde_json::from_str(&body)
         .map_err(|e| Error::Internal(format!("stored request {request_id}: {e}")))?;
-    let status: String = row.try_get("status")?;
-    let category: Option<String> = row.try_get("error_category")?;
-    let metrics: Option<String> = row.try_get("run_metrics")?;
-    let cost: Option<String> = row.try_get("cost")?;
     Ok(RequestSummary {
-        request_id,
-        status: RequestStatus::parse(&status)
-            .ok_or_else(|| Error::Internal(format!("unknown status {status}")))?,
+        request_id: request_id.into(),
+        status: request_status(row)?,
         sender_id: request.context.sender_id,
         payer_account_id: request.payer_account_id,
         artifact_checksum: row.try_get("artifact_checksum")?,
@@ -90,20 +89,16 @@ fn summary(row: &AnyRow) -> Result<RequestSummary> {
         block_height: request.context.block_height,
         block_timestamp: request.context.block_timestamp,
         transaction_hash: request.context.transaction_hash,
-        error_category: category.as_deref().and_then(ErrorCategory::parse),
+        error_category: category(row)?,
         error: row.try_get("error")?,
-        metrics: metrics.and_then(|m| serde_json::from_str(&m).ok()),
-        actual_cost: cost
-            .and_then(|c| c.parse::<u128>().ok())
-            .map(outlayer_types::U128),
-        created_at_ms: row.try_get::<i64, _>("created_at")? as u64,
-        updated_at_ms: row.try_get::<i64, _>("updated_at")? as u64,
+        metrics: metrics(row, "run_metrics")?,
+        actual_cost: cost(row, "cost")?,
+        created_at_ms: u64_at(row, "created_at")?,
+        updated_at_ms: u64_at(row, "updated_at")?,
         settled_success: row
             .try_get::<Option<i64>, _>("settled_success")?
             .map(|s| s != 0),
-        settled_at_ms: row
-            .try_get::<Option<i64>, _>("settled_at")?
-            .map(|at| at.max(0) as u64),
+        settled_at_ms: opt_u64_at(row, "settled_at")?,
     })
 }
 
@@ -142,8 +137,8 @@ impl Store {
         }
         sql.push_str(" ORDER BY r.request_id DESC LIMIT $1 OFFSET $2");
         let mut query = sqlx::query(trusted_sql(sql))
-            .bind(to_i64(filter.limit, "limit")?)
-            .bind(to_i64(filter.offset, "offset")?);
+            .bind(to_db(filter.limit, "limit")?)
+            .bind(to_db(filter.offset, "offset")?);
         if let Some(account) = &filter.account {
             query = query.bind(account.as_str());
         }
@@ -156,7 +151,7 @@ impl Store {
 
     /// One request with its jobs (oldest first) and its timeline.
     pub async fn request_detail(&self, request_id: u64) -> Result<Option<RequestDetail>> {
-        let id = to_i64(request_id, "request id")?;
+        let id = RequestId::from_path(request_id)?;
         let sql = format!("{SUMMARY_COLUMNS} WHERE r.request_id = $1");
         let Some(row) = sqlx::query(trusted_sql(sql))
             .bind(id)
@@ -232,10 +227,10 @@ impl Store {
         if let (Some(tx_hash), Some(at)) = (resolve_tx, resolve_at) {
             timeline.resolve = Some(ResolveStep {
                 tx_hash,
-                submitted_at_ms: at.max(0) as u64,
+                submitted_at_ms: from_db(at),
             });
         }
-        let block: Option<i64> = end.try_get("settled_block")?;
+        let block: Option<BlockHeight> = end.try_get("settled_block")?;
         let success: Option<i64> = end.try_get("settled_success")?;
         let charged: Option<String> = end.try_get("settled_charged")?;
         let refunded: Option<String> = end.try_get("settled_refunded")?;
@@ -248,7 +243,7 @@ impl Store {
                     .map_err(|_| Error::Internal(format!("stored amount {text:?}")))
             };
             timeline.settled = Some(SettledStep {
-                block_height: block.max(0) as u64,
+                block_height: block.into(),
                 success: success != 0,
                 charged: amount(charged)?,
                 refunded: amount(refunded)?,
@@ -276,12 +271,12 @@ impl Store {
              settled_refunded = $4, updated_at = $5, settled_at = COALESCE(settled_at, $5) \
              WHERE request_id = $6",
         )
-        .bind(to_i64(settled.block_height, "block_height")?)
+        .bind(BlockHeight::new(settled.block_height)?)
         .bind(i64::from(settled.success))
         .bind(settled.charged.0.to_string())
         .bind(settled.refunded.0.to_string())
         .bind(now)
-        .bind(to_i64(request_id, "request id")?)
+        .bind(RequestId::from_path(request_id)?)
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -297,8 +292,11 @@ impl Store {
         )
         .fetch_one(&self.read)
         .await?;
-        let get = |name: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
-        Ok((get("instructions")?, get("time_ms")?, get("compile_ms")?))
+        Ok((
+            u64_at(&row, "instructions")?,
+            u64_at(&row, "time_ms")?,
+            u64_at(&row, "compile_ms")?,
+        ))
     }
 
     /// Failed requests by category.
@@ -311,10 +309,8 @@ impl Store {
         .await?;
         let mut counts = FailureCounts::default();
         for row in rows {
-            let category: String = row.try_get("error_category")?;
-            let n: i64 = row.try_get("n")?;
-            if let Some(category) = ErrorCategory::parse(&category) {
-                counts.add(category, n as u64);
+            if let Some(category) = category(&row)? {
+                counts.add(category, u64_at(&row, "n")?);
             }
         }
         Ok(counts)
@@ -358,7 +354,6 @@ impl Store {
             let Ok(m) = serde_json::from_str::<ResourceMetrics>(&metrics) else {
                 continue;
             };
-            let number = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
             sqlx::query(
                 "UPDATE jobs SET instructions = $1, time_ms = $2, \
                  compile_ms = CASE WHEN job_type = 'execute' AND EXISTS (SELECT 1 FROM jobs c \
@@ -366,9 +361,9 @@ impl Store {
                      AND c.compile_ms IS NOT NULL) THEN NULL ELSE CAST($3 AS BIGINT) END \
                  WHERE id = $4",
             )
-            .bind(number(m.instructions))
-            .bind(number(m.time_ms))
-            .bind(m.compile_time_ms.map(number))
+            .bind(to_db_capped(m.instructions))
+            .bind(to_db_capped(m.time_ms))
+            .bind(m.compile_time_ms.map(to_db_capped))
             .bind(id)
             .execute(&self.pool)
             .await?;
