@@ -10,7 +10,7 @@
 //! Workers, monitors and the CLI talk to it through the
 //! `outlayer-coordinator-client` crate, which carries none of this.
 
-// The OpenAPI document is one large `json!` literal.
+// The OpenAPI component schemas are large `json!` literals.
 #![recursion_limit = "256"]
 
 pub mod api;
