@@ -306,7 +306,6 @@ impl Runtime {
                 .instantiate_pre(&module)
                 .map_err(error)
         };
-        let (metered_pre, unmetered_pre) = (prepare(&metered_engine)?, prepare(&unmetered_engine)?);
         let once = |pre: &wasmtime::InstancePre<()>, mut store: Store<()>| {
             let started = Instant::now();
             let instance = pre.instantiate(&mut store).map_err(error)?;
@@ -316,12 +315,18 @@ impl Runtime {
             start.call(&mut store, ()).map_err(error)?;
             Ok::<_, BenchError>(started.elapsed())
         };
-        // Interleaved, best of seven each: a frequency change or a busy
-        // neighbour hits both alike.
+        // Interleaved, best of five each, on three separate compilations of
+        // each: a frequency change or a busy neighbour hits both alike, and
+        // where one compilation happens to place the loop in memory (runs
+        // differed by 20% for that alone) does not decide the figure.
         let (mut metered, mut unmetered) = (Duration::MAX, Duration::MAX);
-        for _ in 0..7 {
-            metered = metered.min(once(&metered_pre, metered_store(&metered_engine))?);
-            unmetered = unmetered.min(once(&unmetered_pre, Store::new(&unmetered_engine, ()))?);
+        for _ in 0..3 {
+            let (metered_pre, unmetered_pre) =
+                (prepare(&metered_engine)?, prepare(&unmetered_engine)?);
+            for _ in 0..5 {
+                metered = metered.min(once(&metered_pre, metered_store(&metered_engine))?);
+                unmetered = unmetered.min(once(&unmetered_pre, Store::new(&unmetered_engine, ()))?);
+            }
         }
         Ok((metered, unmetered))
     }
