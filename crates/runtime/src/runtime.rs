@@ -139,8 +139,10 @@ impl Runtime {
 
     /// Runs a loaded program on this thread until it ends. The caller holds
     /// one of the runtime's `max_concurrent_executions` slots (the instance
-    /// pool has that many) and calls from a thread that may block with a
-    /// tokio runtime entered, as [`Runtime::run`] does on its blocking thread.
+    /// pool has that many) and calls from a thread that may block. P2
+    /// components also need a tokio runtime entered (their host calls are
+    /// async), as [`Runtime::run`] has; P1 modules, on either engine, run
+    /// without one.
     pub fn run_blocking(&self, program: &Program, execution: Execution) -> Outcome {
         // The guest's clock starts here, not while it waited for a slot.
         let guest = match Guest::new(&execution) {
