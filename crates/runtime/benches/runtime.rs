@@ -1,19 +1,18 @@
 //! Runtime benchmarks (`cargo bench -p outlayer-runtime`):
 //! - per-execution overhead of a cached trivial program (echo), and
 //!   executions per second with all cores busy;
-//! - fuel + epoch metering overhead on `compute` against the same engine
-//!   with metering off;
 //! - first run (compile) against a cached run.
+//!
+//! Metering overhead (fuel + epochs against the same engine unmetered) is
+//! measured by `outlayer bench runtime`, on the runtime's own P1 host.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use outlayer_runtime::{Execution, P1Engine, Runtime, RuntimeConfig};
-use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -75,63 +74,6 @@ fn echo_overhead(c: &mut Criterion) {
     println!("echo throughput: {done:.0} executions/s with {in_flight} in flight");
 }
 
-fn metering_overhead(c: &mut Criterion) {
-    let rt = tokio_rt();
-    let compute = common::example("compute");
-    let input = b"30000".to_vec();
-    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    let program = runtime.load(&compute, P1Engine::Wasmtime).unwrap();
-    let mut group = c.benchmark_group("compute");
-    group.sample_size(20);
-    group.bench_function("metered (fuel + epoch)", |b| {
-        b.to_async(&rt).iter(|| async {
-            let exec = Execution {
-                input: input.clone(),
-                ..Execution::default()
-            };
-            assert!(runtime.run(&program, exec).await.success());
-        })
-    });
-
-    // The same engine settings without fuel and epochs, same WASI setup.
-    let mut config = wasmtime::Config::new();
-    config
-        .max_wasm_stack(1024 * 1024)
-        .async_stack_size(2 * 1024 * 1024);
-    let engine = wasmtime::Engine::new(&config).unwrap();
-    let module = wasmtime::Module::new(&engine, &*compute).unwrap();
-    let mut linker: wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx> = wasmtime::Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s| s).unwrap();
-    let pre = Arc::new(linker.instantiate_pre(&module).unwrap());
-    group.bench_function("unmetered", |b| {
-        b.to_async(&rt).iter(|| {
-            let pre = pre.clone();
-            let engine = engine.clone();
-            let input = input.clone();
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    let handle = tokio::runtime::Handle::current();
-                    handle.block_on(async {
-                        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-                            .stdin(MemoryInputPipe::new(input))
-                            .stdout(MemoryOutputPipe::new(1 << 20))
-                            .build_p1();
-                        let mut store = wasmtime::Store::new(&engine, wasi);
-                        let instance = pre.instantiate_async(&mut store).await.unwrap();
-                        let start = instance
-                            .get_typed_func::<(), ()>(&mut store, "_start")
-                            .unwrap();
-                        start.call_async(&mut store, ()).await.unwrap();
-                    })
-                })
-                .await
-                .unwrap()
-            }
-        })
-    });
-    group.finish();
-}
-
 fn compile_vs_cached(c: &mut Criterion) {
     let compute = common::example("compute");
     let mut group = c.benchmark_group("load");
@@ -150,5 +92,5 @@ fn compile_vs_cached(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, echo_overhead, metering_overhead, compile_vs_cached);
+criterion_group!(benches, echo_overhead, compile_vs_cached);
 criterion_main!(benches);

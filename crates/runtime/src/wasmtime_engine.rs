@@ -128,15 +128,14 @@ impl WasmtimeEngine {
     }
 }
 
-/// The engine's settings: fuel and epochs for limits, no threads, a bounded
-/// stack, and pooled instances.
+/// The engine's settings: fuel and epochs for limits, a bounded stack, and
+/// pooled instances. wasmtime is built without `threads`, so shared memory
+/// (which would let a guest outlive its store's limits) never validates.
 pub(crate) fn engine_config(config: &RuntimeConfig) -> wasmtime::Config {
     let mut wasm = wasmtime::Config::new();
     wasm.consume_fuel(true)
         .epoch_interruption(true)
         .wasm_component_model(true)
-        // Shared memory would let a guest outlive its store's limits.
-        .wasm_threads(false)
         .max_wasm_stack(config.max_wasm_stack_bytes)
         // Async calls run on a fiber whose stack must hold the wasm stack
         // plus host frames.

@@ -180,6 +180,23 @@ async fn huge_initial_memory_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn shared_memory_and_atomics_are_refused() {
+    // Shared memory outlives a store's limits; neither engine is built to
+    // accept the threads proposal.
+    let shared = r#"(module (memory (export "memory") 1 1 shared) (func (export "_start")))"#;
+    let atomics = r#"(module (memory (export "memory") 1)
+        (func (export "_start") (drop (i32.atomic.load (i32.const 0)))))"#;
+    for wat in [shared, atomics] {
+        for engine in ENGINES {
+            let outcome = run_wat(wat, execution(engine, ResourceLimits::default())).await;
+            let error = outcome.error.expect("refused");
+            assert_eq!(error.kind, ErrorKind::InvalidProgram, "{engine:?}: {error}");
+            assert_eq!(outcome.metrics.instructions, 0, "{engine:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn table_growth_is_capped() {
     let wat = r#"(module (memory (export "memory") 1) (table $t 1 funcref)
         (func (export "_start")
