@@ -1,0 +1,6 @@
+#[derive(Debug, PartialEq)]
+pub enum ContractPrecompilatonResult {
+    ContractCompiled,
+    ContractAlreadyInCache,
+    CacheNotAvailable,
+}
