@@ -3,10 +3,12 @@
 //! reporting a block's requests per call) and N simulated workers (claiming
 //! their free slots per call, completing what finished together per call)
 //! doing create → claim → complete over HTTP,
-//! measuring jobs per second and claim latency; then, for the same setting,
-//! the two floors it cannot beat: the same number of no-op HTTP round trips
-//! against the same server, and the same store operations (the same SQL)
-//! called directly, without HTTP.
+//! measuring jobs per second and claim latency flat out; then claim latency
+//! at a steady load below that (creators reporting on a schedule, as blocks
+//! arrive), since flat out every call queues behind the others by
+//! construction; then, for the same setting, the two floors it cannot beat:
+//! the same number of no-op HTTP round trips against the same server, and
+//! the same store operations (the same SQL) called directly, without HTTP.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,9 +57,13 @@ pub struct BenchOptions {
     /// together.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub complete_batch: u32,
-    /// Requests to push through.
+    /// Requests to push through (in each phase).
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub requests: u64,
+    /// Offered load of the steady phase, in jobs per second (unset: three
+    /// quarters of the flat-out throughput just measured).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: Option<u32>,
     /// PostgreSQL URL (unset: SQLite in a temporary directory).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -78,6 +84,7 @@ impl BenchOptions {
             create_batch: 8,
             complete_batch: 8,
             requests,
+            rate: None,
             database_url: None,
             redis_url: None,
             json: false,
@@ -97,9 +104,16 @@ pub struct BenchReport {
     pub elapsed_s: f64,
     /// Jobs (one per request) through create → claim → complete per second.
     pub requests_per_s: f64,
-    /// Round trip of a claim that does not wait (`wait_ms` 0), p50 and p99.
+    /// Round trip of a claim that does not wait (`wait_ms` 0), p50 and p99,
+    /// flat out.
     pub claim_p50_ms: f64,
     pub claim_p99_ms: f64,
+    /// The steady phase: jobs per second offered (creators on a schedule)
+    /// and got through, and the same claim latency at that load.
+    pub steady_rate_per_s: f64,
+    pub steady_requests_per_s: f64,
+    pub steady_claim_p50_ms: f64,
+    pub steady_claim_p99_ms: f64,
     /// HTTP calls the run made per job (creates, claims, completions).
     pub http_calls_per_job: f64,
     /// Jobs per second if a job cost only its HTTP round trips: the same
@@ -133,6 +147,14 @@ impl std::fmt::Display for BenchReport {
             f,
             "  claim latency              p50 {:.2} ms, p99 {:.2} ms",
             self.claim_p50_ms, self.claim_p99_ms
+        )?;
+        writeln!(
+            f,
+            "  at a steady {:>6.0} jobs/s  {:>8.0} jobs/s, claim p50 {:.2} ms, p99 {:.2} ms",
+            self.steady_rate_per_s,
+            self.steady_requests_per_s,
+            self.steady_claim_p50_ms,
+            self.steady_claim_p99_ms
         )?;
         writeln!(
             f,
@@ -419,8 +441,22 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
 
     let result = async {
         let (elapsed, calls, mut latencies) =
-            through_http(&client, &worker_ids, options, run_id * 1_000).await?;
+            through_http(&client, &worker_ids, options, run_id * 1_000, None).await?;
         latencies.sort();
+        let per_s = |d: Duration| options.requests as f64 / d.as_secs_f64();
+        let rate = match options.rate {
+            Some(rate) => f64::from(rate),
+            None => (per_s(elapsed) * 0.75).max(1.0),
+        };
+        let (steady_elapsed, _, mut steady) = through_http(
+            &client,
+            &worker_ids,
+            options,
+            run_id * 1_000 + 2 * options.requests,
+            Some(rate),
+        )
+        .await?;
+        steady.sort();
         let http = http_floor(&client, calls, options).await?;
         let store = store_floor(
             &running.coordinator.store,
@@ -429,7 +465,6 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
             run_id * 1_000 + options.requests,
         )
         .await?;
-        let per_s = |d: Duration| options.requests as f64 / d.as_secs_f64();
         Ok(BenchReport {
             store: store_kind,
             queue,
@@ -442,6 +477,10 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
             requests_per_s: per_s(elapsed),
             claim_p50_ms: percentile_ms(&latencies, 0.50),
             claim_p99_ms: percentile_ms(&latencies, 0.99),
+            steady_rate_per_s: rate,
+            steady_requests_per_s: per_s(steady_elapsed),
+            steady_claim_p50_ms: percentile_ms(&steady, 0.50),
+            steady_claim_p99_ms: percentile_ms(&steady, 0.99),
             http_calls_per_job: calls as f64 / options.requests as f64,
             http_floor_per_s: per_s(http),
             store_floor_per_s: per_s(store),
@@ -452,12 +491,15 @@ async fn run_in(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     result
 }
 
-/// The measured run: elapsed time, HTTP calls made, claim latencies.
+/// A measured run: elapsed time, HTTP calls made, claim latencies. Flat
+/// out without a `rate`; with one, the creators' batches are due on a
+/// schedule that offers `rate` jobs per second (a late batch goes at once).
 async fn through_http(
     client: &CoordinatorClient,
     worker_ids: &[String],
     options: &BenchOptions,
     base: u64,
+    rate: Option<f64>,
 ) -> Result<(Duration, u64, Vec<Duration>)> {
     let tally = Tally::new(options.requests);
     let workers: Vec<_> = worker_ids
@@ -478,9 +520,18 @@ async fn through_http(
             let requests = options.requests;
             let tally = tally.clone();
             let batch = options.create_batch as usize;
+            let started = tally.started;
             tokio::spawn(async move {
-                let mine: Vec<u64> = (k..requests).step_by(CREATORS as usize).collect();
-                for ids in mine.chunks(batch) {
+                // Creator k reports batches k, k + CREATORS, ... of the run.
+                let batches = requests.div_ceil(batch as u64);
+                for index in (k..batches).step_by(CREATORS as usize) {
+                    if let Some(rate) = rate {
+                        let due = (index * batch as u64) as f64 / rate;
+                        tokio::time::sleep_until((started + Duration::from_secs_f64(due)).into())
+                            .await;
+                    }
+                    let first = index * batch as u64;
+                    let ids: Vec<u64> = (first..requests.min(first + batch as u64)).collect();
                     let requests = ids
                         .iter()
                         .map(|n| request(base + n))
