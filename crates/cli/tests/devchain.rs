@@ -64,10 +64,12 @@ fn devchain_serves_rpc_and_writes_credentials() {
         .stderr(Stdio::null())
         .spawn()
         .expect("outlayer starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading: the chain prints more lines after the first, and a
+    // closed pipe would fail those prints and end it.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let address = first
         .trim()
         .rsplit("http://")
